@@ -1,0 +1,119 @@
+# Copyright: (c) 2026, swarmops.ha contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one place that opens a Docker engine connection and turns its errors into messages."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from urllib.parse import urlparse
+
+from ansible.module_utils.basic import env_fallback
+
+try:
+    import docker
+    from docker.errors import DockerException
+
+    HAS_DOCKER = True
+    DOCKER_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - reported by require_sdk()
+    HAS_DOCKER = False
+    DOCKER_IMPORT_ERROR = exc
+    DockerException = Exception
+
+DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
+
+DOCKER_ARGUMENT_SPEC = dict(
+    docker_host=dict(type="str", default=DEFAULT_DOCKER_HOST, aliases=["docker_url"],
+                     fallback=(env_fallback, ["DOCKER_HOST"])),
+    tls_hostname=dict(type="str"),
+    api_version=dict(type="str", default="auto", aliases=["docker_api_version"]),
+    timeout=dict(type="int", default=60),
+    ca_path=dict(type="path", aliases=["ca_cert", "tls_ca_cert", "cacert_path"]),
+    client_cert=dict(type="path", aliases=["tls_client_cert", "cert_path"]),
+    client_key=dict(type="path", aliases=["tls_client_key", "key_path"], no_log=False),
+    tls=dict(type="bool", default=False, fallback=(env_fallback, ["DOCKER_TLS"])),
+    validate_certs=dict(type="bool", default=False, aliases=["tls_verify"],
+                        fallback=(env_fallback, ["DOCKER_TLS_VERIFY"])),
+)
+
+
+class DockerError(Exception):
+    """An engine or SDK failure, already worded for the user."""
+
+
+def docker_spec(**module_options) -> dict:
+    """The connection options plus a module's own, for AnsibleModule(argument_spec=...)."""
+    return {**DOCKER_ARGUMENT_SPEC, **module_options}
+
+
+def require_sdk() -> None:
+    if not HAS_DOCKER:
+        raise DockerError(f"the Docker SDK for Python is needed on the host that runs this module "
+                          f"(pip install 'docker>=7'): {DOCKER_IMPORT_ERROR}")
+
+
+def _cert_file(explicit: str | None, name: str) -> str | None:
+    if explicit:
+        return explicit
+    cert_dir = os.environ.get("DOCKER_CERT_PATH")
+    return os.path.join(cert_dir, name) if cert_dir else None
+
+
+def tls_config(params: dict):
+    """docker.tls.TLSConfig for the options, or False for a plain connection."""
+    if not (params.get("tls") or params.get("validate_certs")):
+        return False
+    ca = _cert_file(params.get("ca_path"), "ca.pem")
+    cert = _cert_file(params.get("client_cert"), "cert.pem")
+    key = _cert_file(params.get("client_key"), "key.pem")
+    for option, path in (("ca_path", ca), ("client_cert", cert), ("client_key", key)):
+        if path and not os.path.isfile(path):
+            raise DockerError(f"{option}: {path!r} is not a readable file")
+    if params.get("validate_certs") and not ca:
+        raise DockerError("validate_certs: true needs ca_path (or DOCKER_CERT_PATH with ca.pem)")
+    return docker.tls.TLSConfig(
+        client_cert=(cert, key) if cert and key else None,
+        ca_cert=ca if params.get("validate_certs") else None,
+        verify=bool(params.get("validate_certs")),
+        assert_hostname=params.get("tls_hostname") or None,
+    )
+
+
+def connect(params: dict) -> "docker.DockerClient":
+    """A DockerClient for the connection options; raises DockerError worded for the user."""
+    require_sdk()
+    host = params.get("docker_host") or DEFAULT_DOCKER_HOST
+    if urlparse(host).scheme not in ("unix", "tcp", "ssh", "http", "https", "npipe"):
+        raise DockerError(f"docker_host: {host!r} is not an engine URL (examples: tcp://192.0.2.10:2376, "
+                          f"unix:///var/run/docker.sock)")
+    tls = tls_config(params)
+    if tls and host.startswith("tcp://"):
+        host = "https://" + host[len("tcp://"):]
+    try:
+        return docker.DockerClient(base_url=host, version=params.get("api_version") or "auto",
+                                   timeout=params.get("timeout") or 60, tls=tls)
+    except DockerException as exc:
+        raise DockerError(f"cannot reach the Docker engine at {params.get('docker_host')}: {describe(exc)}") from exc
+
+
+def describe(exc: BaseException) -> str:
+    """The engine's own explanation when there is one, not the SDK's HTTP wrapper text."""
+    explanation = getattr(exc, "explanation", None)
+    if explanation:
+        return explanation.decode() if isinstance(explanation, bytes) else str(explanation)
+    return str(exc) or type(exc).__name__
+
+
+@contextlib.contextmanager
+def module_errors(module, what: str = ""):
+    """Turn DockerError and SDK/engine errors into fail_json at the module's edge."""
+    prefix = f"{what}: " if what else ""
+    try:
+        yield
+    except DockerError as exc:
+        module.fail_json(msg=f"{prefix}{exc}")
+    except DockerException as exc:
+        module.fail_json(msg=f"{prefix}Docker engine error: {describe(exc)}")
+    except OSError as exc:
+        module.fail_json(msg=f"{prefix}{exc}")

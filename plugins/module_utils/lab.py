@@ -1,0 +1,553 @@
+# Copyright: (c) 2026, swarmops.ha contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The built-in `lab` driver: docker-machine machines made as containers on a local engine.
+
+Each machine is a container running its own dockerd (TLS on 2376, certificates from the
+machine store) and sshd (the store's key), on a dedicated bridge network at a fixed address,
+with /var/lib/docker on its own volume. Images come from recipes below, built on the lab
+host; none needs a registry once a base image exists.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import glob
+import hashlib
+import io
+import ipaddress
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tarfile
+import tempfile
+import time
+
+from ansible_collections.swarmops.ha.plugins.module_utils import machine_store as store_lib
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError, describe
+
+try:
+    from docker.errors import NotFound
+except ImportError:  # pragma: no cover - docker_api.require_sdk() reports it
+    NotFound = LookupError
+
+LABEL_MACHINE = "swarmops.lab.machine"
+LABEL_STORE = "swarmops.lab.store"
+LABEL_NETWORK = "swarmops.lab.network"
+LABEL_INPUTS = "swarmops.lab.inputs"
+DEFAULT_NETWORK = "swarmops-lab"
+DEFAULT_SUBNET = "172.30.99.0/24"
+DEFAULT_NODE_IMAGE = "swarmops/lab-node:bookworm"
+DEFAULT_BASE_IMAGE = "debian:bookworm-slim"
+LOCAL_BASE_TAG = "swarmops/lab-base:bookworm"
+FIRST_HOST_INDEX = 11
+ENGINE_PORT = 2376
+SSH_USER = "docker"
+
+# Nested engines: --privileged is refused by the kernel here, so grant everything but SYS_RESOURCE.
+HOST_CONFIG = dict(
+    cap_add=["ALL"],
+    cap_drop=["SYS_RESOURCE"],
+    security_opt=["seccomp=unconfined", "apparmor=unconfined"],
+    tmpfs={"/run": "rw,exec"},
+    restart_policy={"Name": "no"},
+)
+UNCONFINED_SYSTEM_PATHS = {"MaskedPaths": [], "ReadonlyPaths": []}
+
+NODE_PACKAGES = ("docker.io openssh-server python3 sudo iproute2 iptables ca-certificates curl procps "
+                 "btrfs-progs kmod less")
+
+ENGINE_SCRIPT = r"""#!/bin/sh
+# The lab machine's engine, driven like boot2docker's: /etc/init.d/docker start|stop|restart|status
+PIDFILE=/var/run/docker.pid
+LOG=/var/log/docker.log
+running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
+start() {
+  running && return 0
+  rm -f "$PIDFILE"
+  nohup /usr/sbin/dockerd >>"$LOG" 2>&1 &
+  i=0
+  while [ $i -lt 120 ]; do
+    docker version >/dev/null 2>&1 && return 0
+    [ $i -gt 4 ] && ! running && { echo "dockerd exited, see $LOG" >&2; return 1; }
+    i=$((i + 1)); sleep 0.5
+  done
+  echo "dockerd did not answer within 60s, see $LOG" >&2; return 1
+}
+stop() {
+  running || return 0
+  kill "$(cat "$PIDFILE")"
+  i=0
+  while running && [ $i -lt 60 ]; do i=$((i + 1)); sleep 0.5; done
+  running && kill -9 "$(cat "$PIDFILE")"
+  rm -f "$PIDFILE"
+}
+case "$1" in
+  start) start ;;
+  stop) stop ;;
+  restart) stop; start ;;
+  status) if running; then echo "dockerd is running"; else echo "dockerd is not running"; exit 3; fi ;;
+  *) echo "usage: $0 start|stop|restart|status" >&2; exit 2 ;;
+esac
+"""
+
+INIT_SCRIPT = r"""#!/bin/sh
+# PID 1 of a lab machine: sshd and the engine, stopped cleanly on `docker stop`.
+ls /etc/ssh/ssh_host_*_key >/dev/null 2>&1 || ssh-keygen -A >/dev/null
+mkdir -p /run/sshd
+chown -R docker:docker /home/docker/.ssh 2>/dev/null
+/usr/sbin/sshd
+/etc/init.d/docker start
+trap '/etc/init.d/docker stop; exit 0' TERM INT
+while :; do sleep 3600 & wait $!; done
+"""
+
+# name -> (Dockerfile with {base}, extra files). Inputs of a recipe = this text + the base image id.
+RECIPES = {
+    "node": (
+        "FROM {base}\n"
+        "ENV DEBIAN_FRONTEND=noninteractive\n"
+        f"RUN apt-get update && apt-get install -y --no-install-recommends {NODE_PACKAGES} \\\n"
+        " && rm -rf /var/lib/apt/lists/* /etc/ssh/ssh_host_*\n"
+        f"RUN useradd -m -s /bin/bash -g docker {SSH_USER} && install -d -m 700 -o {SSH_USER} /home/{SSH_USER}/.ssh \\\n"
+        f" && echo '{SSH_USER} ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/{SSH_USER} && chmod 0440 /etc/sudoers.d/{SSH_USER} \\\n"
+        " && printf 'PasswordAuthentication no\\nPermitRootLogin no\\nUseDNS no\\n' > /etc/ssh/sshd_config.d/lab.conf\n"
+        "COPY lab-init /usr/local/sbin/lab-init\n"
+        "COPY engine /etc/init.d/docker\n"
+        "RUN chmod 0755 /usr/local/sbin/lab-init /etc/init.d/docker\n"
+        "STOPSIGNAL SIGTERM\n"
+        'CMD ["/usr/local/sbin/lab-init"]\n',
+        {"lab-init": INIT_SCRIPT, "engine": ENGINE_SCRIPT},
+    ),
+    "app": (
+        "FROM {base} AS build\n"
+        "RUN apt-get update && apt-get install -y --no-install-recommends busybox-static\n"
+        "FROM scratch\n"
+        "COPY --from=build /bin/busybox /bin/busybox\n"
+        'RUN ["/bin/busybox", "--install", "-s", "/bin"]\n'
+        'CMD ["sh"]\n',
+        {},
+    ),
+    "registry": (
+        "FROM {base}\n"
+        "RUN apt-get update && apt-get install -y --no-install-recommends docker-registry \\\n"
+        " && rm -rf /var/lib/apt/lists/* && mkdir -p /var/lib/registry\n"
+        "VOLUME /var/lib/registry\n"
+        "EXPOSE 5000\n"
+        'CMD ["/usr/bin/docker-registry", "serve", "/etc/docker/registry/config.yml"]\n',
+        {},
+    ),
+    "compose": (
+        "FROM {base}\n"
+        "RUN apt-get update && apt-get install -y --no-install-recommends docker-compose \\\n"
+        " && rm -rf /var/lib/apt/lists/*\n"
+        "WORKDIR /app\n"
+        'ENTRYPOINT ["docker-compose"]\n',
+        {},
+    ),
+}
+
+
+@contextlib.contextmanager
+def store_lock(store: str):
+    """Serialise lab changes on one store: parallel forks must not build twice or take one address."""
+    os.makedirs(store, exist_ok=True)
+    with open(os.path.join(store, ".lab.lock"), "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+# --- images -------------------------------------------------------------------------------------
+
+
+def recipe_inputs(recipe: str, base_id: str) -> str:
+    dockerfile, files = RECIPES[recipe]
+    digest = hashlib.sha256(dockerfile.encode() + base_id.encode())
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + files[name].encode())
+    return digest.hexdigest()[:16]
+
+
+def inspect(inspect_call, ref: str) -> dict | None:
+    """An engine object's inspect data, None when it does not exist."""
+    try:
+        return inspect_call(ref)
+    except NotFound:
+        return None
+
+
+def image_labels(client, ref: str) -> dict | None:
+    """The image's labels, None when it does not exist."""
+    info = inspect(client.api.inspect_image, ref)
+    return None if info is None else (info["Config"].get("Labels") or {})
+
+
+def image_id(client, ref: str) -> str | None:
+    info = inspect(client.api.inspect_image, ref)
+    return None if info is None else info["Id"]
+
+
+def apt_mirror(sources_glob: tuple[str, ...] = ("/etc/apt/sources.list", "/etc/apt/sources.list.d/*")) -> str | None:
+    """The first Debian mirror this host's apt uses: debootstrap uses the same one."""
+    for pattern in sources_glob:
+        for path in sorted(glob.glob(pattern)):
+            try:
+                with open(path, encoding="utf-8") as handle:
+                    text = handle.read()
+            except OSError:
+                continue
+            for match in re.finditer(r"^(?:deb\s+(?:\[[^]]*\]\s+)?|URIs:\s*)(\S+)", text, re.MULTILINE):
+                uri = match.group(1)
+                if "security" not in uri:
+                    return uri
+    return None
+
+
+def debootstrap_base(client, tag: str, suite: str = "bookworm", mirror: str | None = None) -> str:
+    """Make a minimal Debian image with debootstrap and `docker import`; returns its id."""
+    if not shutil.which("debootstrap"):
+        raise DockerError("no base image could be pulled and debootstrap is not installed "
+                          "(apt-get install debootstrap, or set base_image to an image this engine has)")
+    mirror = mirror or apt_mirror()
+    if not mirror:
+        raise DockerError("debootstrap needs a Debian mirror: set the option mirror")
+    with tempfile.TemporaryDirectory(prefix="swarmops-base-") as tmp:
+        rootfs = os.path.join(tmp, "rootfs")
+        proc = subprocess.run(["debootstrap", "--variant=minbase", suite, rootfs, mirror],
+                              capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise DockerError(f"debootstrap {suite} failed: {proc.stdout[-800:]}{proc.stderr[-800:]}")
+        archive = os.path.join(tmp, "rootfs.tar")
+        with tarfile.open(archive, "w") as tar:
+            tar.add(rootfs, arcname=".")
+        with open(archive, "rb") as handle:
+            client.api.import_image_from_data(handle, repository=tag.split(":")[0], tag=tag.split(":")[1])
+    return image_id(client, tag)
+
+
+def ensure_base(client, base_image: str, check_mode: bool = False) -> tuple[str, bool]:
+    """The base image ref to build on and whether it was made now: pull base_image, else debootstrap."""
+    if image_id(client, base_image):
+        return base_image, False
+    if image_id(client, LOCAL_BASE_TAG):
+        return LOCAL_BASE_TAG, False
+    if check_mode:
+        return base_image, True
+    repo, _, tag = base_image.partition(":")
+    try:
+        client.api.pull(repo, tag=tag or "latest")
+        return base_image, True
+    except Exception:  # noqa: BLE001 - no registry: fall back to a base made here
+        debootstrap_base(client, LOCAL_BASE_TAG)
+        return LOCAL_BASE_TAG, True
+
+
+def build_context(recipe: str, base: str) -> io.BytesIO:
+    dockerfile, files = RECIPES[recipe]
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, text in {"Dockerfile": dockerfile.format(base=base), **files}.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), 0o755
+            tar.addfile(info, io.BytesIO(data))
+    buf.seek(0)
+    return buf
+
+
+def ensure_image(client, tag: str, recipe: str, base_image: str = DEFAULT_BASE_IMAGE,
+                 check_mode: bool = False) -> dict:
+    """Build `tag` from `recipe` unless an image with the same inputs exists; returns what happened."""
+    if recipe not in RECIPES:
+        raise DockerError(f"recipe: {recipe!r} is not a lab recipe (accepted: {', '.join(sorted(RECIPES))})")
+    base, base_made = ensure_base(client, base_image, check_mode)
+    base_id = image_id(client, base) or "unknown"
+    inputs = recipe_inputs(recipe, base_id)
+    labels = image_labels(client, tag)
+    if labels is not None and labels.get(LABEL_INPUTS) == inputs:
+        return {"changed": False, "image": tag, "inputs": inputs, "base": base}
+    if not check_mode:
+        log = []
+        try:
+            for chunk in client.api.build(fileobj=build_context(recipe, base), custom_context=True, tag=tag, rm=True,
+                                          forcerm=True, labels={LABEL_INPUTS: inputs}, decode=True):
+                log.append(chunk.get("stream") or chunk.get("error") or "")
+        except Exception as exc:  # noqa: BLE001
+            raise DockerError(f"building {tag} from the {recipe} recipe failed: {describe(exc)}") from exc
+        # The build API reports a failed step as a message in the stream, so confirm the result.
+        if (image_labels(client, tag) or {}).get(LABEL_INPUTS) != inputs:
+            raise DockerError(f"building {tag} from the {recipe} recipe failed: {''.join(log)[-1500:]}")
+    return {"changed": True, "image": tag, "inputs": inputs, "base": base, "base_made": base_made}
+
+
+# --- machines -----------------------------------------------------------------------------------
+
+
+def container_name(name: str) -> str:
+    return f"swarmops-lab-{name}"
+
+
+def find_container(client, name: str) -> dict | None:
+    return inspect(client.api.inspect_container, container_name(name))
+
+
+def container_state(info: dict | None) -> str:
+    """docker-machine's words for a machine's state."""
+    if info is None:
+        return "NotFound"
+    status = info["State"]["Status"]
+    return {"running": "Running", "exited": "Stopped", "created": "Stopped", "paused": "Paused"}.get(status, "Error")
+
+
+def ensure_network(client, name: str, subnet: str, check_mode: bool = False) -> bool:
+    net = inspect(client.api.inspect_network, name)
+    if net is not None:
+        subnets = [c.get("Subnet") for c in (net.get("IPAM") or {}).get("Config") or []]
+        if subnet not in subnets:
+            raise DockerError(f"subnet: network {name} exists with subnet {', '.join(map(str, subnets))}, not {subnet};"
+                              f" remove the lab or use that subnet")
+        return False
+    if not check_mode:
+        ipam = {"Driver": "default", "Config": [{"Subnet": subnet}]}
+        client.api.create_network(name, driver="bridge", ipam=ipam, labels={LABEL_NETWORK: "true"},
+                                  check_duplicate=True)
+    return True
+
+
+def validate_subnet(subnet: str) -> ipaddress.IPv4Network:
+    try:
+        net = ipaddress.ip_network(subnet)
+    except ValueError as exc:
+        raise DockerError(f"subnet: {subnet!r} is not a network in CIDR form (example: {DEFAULT_SUBNET})") from exc
+    if net.version != 4 or net.num_addresses < 16:
+        raise DockerError(f"subnet: {subnet!r} must be an IPv4 network of at least 16 addresses (a /28 or larger)")
+    return net
+
+
+def pick_address(subnet: str, taken: set[str], wanted: str | None = None) -> str:
+    """The wanted address if it is free and in the subnet, else the lowest free one from .11 on."""
+    net = validate_subnet(subnet)
+    if wanted:
+        try:
+            addr = ipaddress.ip_address(wanted)
+        except ValueError as exc:
+            raise DockerError(f"driver_options.ip: {wanted!r} is not an IPv4 address") from exc
+        if addr not in net or addr in (net.network_address, net.broadcast_address, next(net.hosts())):
+            raise DockerError(f"driver_options.ip: {wanted} is not a usable host address of {subnet}")
+        if wanted in taken:
+            raise DockerError(f"driver_options.ip: {wanted} is already used by another lab machine")
+        return wanted
+    for index, addr in enumerate(net.hosts(), start=1):
+        if index >= FIRST_HOST_INDEX and str(addr) not in taken:
+            return str(addr)
+    raise DockerError(f"subnet: no free address left in {subnet}")
+
+
+def taken_addresses(client, store: str, network: str, except_name: str) -> set[str]:
+    taken = set()
+    for other in store_lib.list_machine_names(store):
+        if other == except_name:
+            continue
+        try:
+            record = store_lib.read_config(store, other)
+        except store_lib.StoreError:
+            continue
+        if record and record.get("DriverName") == "lab" and record["Driver"].get("Network") == network:
+            taken.add(record["Driver"].get("IPAddress"))
+    for endpoint in ((inspect(client.api.inspect_network, network) or {}).get("Containers") or {}).values():
+        taken.add(endpoint.get("IPv4Address", "").split("/")[0])
+    return taken
+
+
+def daemon_json(engine_labels: list[str], storage_driver: str = "") -> str:
+    config = {
+        "hosts": ["unix:///var/run/docker.sock", f"tcp://0.0.0.0:{ENGINE_PORT}"],
+        "tls": True,
+        "tlsverify": True,
+        "tlscacert": "/etc/docker/ca.pem",
+        "tlscert": "/etc/docker/server.pem",
+        "tlskey": "/etc/docker/server-key.pem",
+        "labels": list(engine_labels),
+    }
+    if storage_driver:
+        config["storage-driver"] = storage_driver
+    return json.dumps(config, indent=2) + "\n"
+
+
+def machine_files(store: str, name: str, engine_labels: list[str], storage_driver: str) -> bytes:
+    """A tar of what the machine needs from the store: engine TLS files, daemon.json, authorized_keys."""
+    mdir = store_lib.machine_dir(store, name)
+
+    def read(path: str) -> bytes:
+        with open(path, "rb") as handle:
+            return handle.read()
+
+    entries = [
+        ("etc/docker/ca.pem", read(os.path.join(mdir, "ca.pem")), 0o644),
+        ("etc/docker/server.pem", read(os.path.join(mdir, "server.pem")), 0o644),
+        ("etc/docker/server-key.pem", read(os.path.join(mdir, "server-key.pem")), 0o600),
+        ("etc/docker/daemon.json", daemon_json(engine_labels, storage_driver).encode(), 0o644),
+        (f"home/{SSH_USER}/.ssh/authorized_keys", read(os.path.join(mdir, "id_rsa.pub")), 0o600),
+    ]
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for path, data, mode in entries:
+            info = tarfile.TarInfo(path)
+            info.size, info.mode, info.mtime = len(data), mode, int(time.time())
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def create_container(client, store: str, name: str, ip: str, network: str, image: str,
+                     engine_labels: list[str], storage_driver: str) -> None:
+    cname = container_name(name)
+    volume = f"{cname}-docker"
+    host_config = client.api.create_host_config(
+        binds={"/sys/fs/cgroup": {"bind": "/sys/fs/cgroup", "mode": "rw"}},
+        mounts=[{"Type": "volume", "Source": volume, "Target": "/var/lib/docker",
+                 "VolumeOptions": {"Labels": {LABEL_MACHINE: name, LABEL_STORE: store}}}],
+        **HOST_CONFIG,
+    )
+    host_config.update(UNCONFINED_SYSTEM_PATHS)
+    networking = client.api.create_networking_config({network: client.api.create_endpoint_config(ipv4_address=ip)})
+    client.api.create_container(
+        image, name=cname, hostname=name, host_config=host_config, networking_config=networking,
+        labels={LABEL_MACHINE: name, LABEL_STORE: store}, stop_signal="SIGTERM",
+    )
+    client.api.put_archive(cname, "/", machine_files(store, name, engine_labels, storage_driver))
+
+
+def wait_ready(ip: str, ports: tuple[int, ...] = (22, ENGINE_PORT), timeout: float = 90.0) -> None:
+    """Wait until sshd and the engine accept connections on the machine's address."""
+    deadline = time.monotonic() + timeout
+    pending = list(ports)
+    while pending:
+        try:
+            with socket.create_connection((ip, pending[0]), timeout=2):
+                pending.pop(0)
+                continue
+        except OSError:
+            if time.monotonic() > deadline:
+                raise DockerError(f"machine at {ip} did not open port {pending[0]} within {int(timeout)}s") from None
+            time.sleep(0.3)
+
+
+def remove_machine(client, store: str, name: str) -> None:
+    cname = container_name(name)
+    info = find_container(client, name)
+    if info is not None:
+        client.api.remove_container(cname, force=True, v=True)
+    with contextlib.suppress(NotFound):
+        client.api.remove_volume(f"{cname}-docker", force=True)
+    store_lib.remove_machine(store, name)
+
+
+def remove_network_if_unused(client, network: str) -> bool:
+    net = inspect(client.api.inspect_network, network)
+    if net is None or net.get("Containers") or (net.get("Labels") or {}).get(LABEL_NETWORK) != "true":
+        return False
+    client.api.remove_network(network)
+    return True
+
+
+def machine_ip(info: dict | None, record: dict | None, network: str) -> str | None:
+    if record and record["Driver"].get("IPAddress"):
+        return record["Driver"]["IPAddress"]
+    if info:
+        return ((info["NetworkSettings"]["Networks"].get(network) or {}).get("IPAMConfig") or {}).get("IPv4Address")
+    return None
+
+
+def converge_machine(client, store: str, name: str, state: str, options: dict, engine_labels: list[str],
+                     check_mode: bool = False, wait_timeout: float = 90.0) -> dict:
+    """Bring lab machine `name` to `state`; returns changed, the actions taken (or that would be) and the machine."""
+    network = options.get("network") or DEFAULT_NETWORK
+    subnet = options.get("subnet") or DEFAULT_SUBNET
+    validate_subnet(subnet)
+    actions: list[str] = []
+    with store_lock(store):
+        info = find_container(client, name)
+        record = store_lib.read_config(store, name)
+        before = container_state(info)
+        if state == "absent":
+            if info is not None or record is not None:
+                actions.append("remove")
+                if not check_mode:
+                    remove_machine(client, store, name)
+                    if remove_network_if_unused(client, network):
+                        actions.append("remove network")
+            return {"changed": bool(actions), "actions": actions, "before": before, "after": "NotFound",
+                    "machine": {"name": name, "driver": "lab", "state": "NotFound"}}
+
+        ip = machine_ip(info, record, network)
+        if info is None:
+            ip = pick_address(subnet, taken_addresses(client, store, network, name), options.get("ip") or ip)
+            actions.append("create")
+            if ensure_network(client, network, subnet, check_mode):
+                actions.append("create network")
+            built = ensure_image(client, options.get("image") or DEFAULT_NODE_IMAGE, "node",
+                                 options.get("base_image") or DEFAULT_BASE_IMAGE, check_mode)
+            if built["changed"]:
+                actions.append("build node image")
+        elif options.get("ip") and options["ip"] != ip:
+            raise DockerError(f"driver_options.ip: machine {name} exists with address {ip}; remove it to change it")
+
+        record_wanted = store_lib.lab_config(store, name, {
+            "IPAddress": ip, "SSHUser": SSH_USER, "SSHPort": 22, "EnginePort": ENGINE_PORT,
+            "ContainerName": container_name(name), "Network": network, "Subnet": subnet,
+            "Image": options.get("image") or DEFAULT_NODE_IMAGE, "DockerHost": options.get("docker_host") or "",
+        }, engine_labels, options.get("storage_driver") or "")
+        if record is not None and info is not None:
+            # Engine options are fixed at creation, as with docker-machine: keep what the machine was made with.
+            record_wanted["HostOptions"]["EngineOptions"] = record["HostOptions"]["EngineOptions"]
+        if record != record_wanted:
+            actions.append("write store")
+        if not check_mode:
+            store_lib.ensure_ca(store)
+            store_lib.ensure_ssh_key(store, name, f"{SSH_USER}@{name}")
+            store_lib.ensure_machine_tls(store, name, [ip, "127.0.0.1"])
+            store_lib.write_config(store, name, record_wanted)
+            if info is None:
+                create_container(client, store, name, ip, network, record_wanted["Driver"]["Image"],
+                                 engine_labels, options.get("storage_driver") or "")
+
+        running = before == "Running"
+        if state == "restarted" or (state in ("started", "present") and info is None):
+            actions.append("restart" if running else "start")
+            if not check_mode:
+                if running:
+                    client.api.restart(container_name(name), timeout=30)
+                else:
+                    client.api.start(container_name(name))
+            after = "Running"
+        elif state == "started" and not running:
+            actions.append("start")
+            if not check_mode:
+                client.api.start(container_name(name))
+            after = "Running"
+        elif state == "stopped" and running:
+            actions.append("stop")
+            if not check_mode:
+                client.api.stop(container_name(name), timeout=30)
+            after = "Stopped"
+        else:
+            after = before if info is not None else "Stopped"
+
+    if not check_mode and after == "Running" and {"start", "restart", "create"} & set(actions):
+        wait_ready(ip, timeout=wait_timeout)
+    mdir = store_lib.machine_dir(store, name)
+    return {
+        "changed": bool(actions), "actions": actions, "before": before, "after": after,
+        "machine": {
+            "name": name, "driver": "lab", "state": after, "ip": ip,
+            "url": f"tcp://{ip}:{ENGINE_PORT}", "ssh_user": SSH_USER, "ssh_port": 22,
+            "ssh_key_path": os.path.join(mdir, "id_rsa"), "cert_path": mdir, "storage_path": store,
+            "container": container_name(name),
+        },
+    }

@@ -1,0 +1,232 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, swarmops.ha contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: machine
+short_description: Create, start, stop and remove docker-machine machines, or lab machines that look the same
+version_added: 0.1.0
+description:
+  - Manages one machine in a docker-machine store, the way C(docker-machine create/start/stop/rm) does.
+  - With O(driver=lab) (the default) the machine is a container on a local Docker engine running its own
+    C(dockerd) (TLS on port 2376, certificates made as docker-machine makes them) and C(sshd) (a generated key),
+    on a dedicated network at a fixed address, with C(/var/lib/docker) on its own volume. Its record in the store
+    has docker-machine's format, so the P(swarmops.ha.docker_machine#inventory) inventory and the roles cannot
+    tell it from a VirtualBox machine.
+  - With any other driver the module drives the C(docker-machine) binary, which must be on the controller's PATH.
+  - Runs on the controller.
+options:
+  name:
+    description: Machine name, as in C(docker-machine ls); also the lab machine's host name.
+    type: str
+    required: true
+  driver:
+    description:
+      - V(lab) for the built-in driver; any other value is passed to C(docker-machine create --driver).
+    type: str
+    default: lab
+  state:
+    description:
+      - V(present) creates the machine (running, as C(docker-machine create) leaves it) and leaves an existing one
+        as it is; V(started) also starts a stopped one; V(stopped) stops it, keeping its disk;
+        V(restarted) restarts it; V(absent) removes it, its disk and its store record.
+    type: str
+    choices: [present, absent, started, stopped, restarted]
+    default: started
+  storage_path:
+    description:
+      - The docker-machine store. Defaults to E(MACHINE_STORAGE_PATH), else C(~/.docker/machine).
+    type: path
+  engine_labels:
+    description:
+      - Engine labels (C(key=value)) set when the machine is created (C(--engine-label)).
+      - The inventory reads C(swarm.role=manager) or C(swarm.role=worker) from them.
+    type: list
+    elements: str
+    default: []
+  driver_options:
+    description:
+      - For O(driver=lab), a dictionary with any of C(network) (default C(swarmops-lab)),
+        C(subnet) (default C(172.30.99.0/24)), C(ip) (a fixed address; by default the lowest free one from .11),
+        C(image) (node image tag, default C(swarmops/lab-node:bookworm)), C(base_image) (what the node image is
+        built on; default C(debian:bookworm-slim), and where it cannot be pulled a Debian base is made with
+        C(debootstrap)), C(storage_driver), C(docker_host) (the engine that hosts the lab; default the local one).
+      - For other drivers, flags of C(docker-machine create) without the leading dashes, for example
+        C({virtualbox-memory: 2048}); a value of V(true) passes the flag alone.
+    type: dict
+    default: {}
+  wait_timeout:
+    description: Seconds to wait for a started machine's SSH and engine ports to open.
+    type: int
+    default: 90
+notes:
+  - Check mode reports what would change and changes nothing.
+  - The lab driver needs the Docker SDK for Python on the controller and a Docker engine it can reach; making a
+    base image with C(debootstrap) needs root.
+author:
+  - swarmops.ha contributors
+"""
+
+EXAMPLES = r"""
+- name: Create the five machines of the guide as lab machines
+  swarmops.ha.machine:
+    name: "node{{ item }}"
+  loop: [1, 2, 3, 4, 5]
+
+- name: Take the leader away, as docker-machine stop does
+  swarmops.ha.machine:
+    name: node1
+    state: stopped
+
+- name: A VirtualBox machine through docker-machine
+  swarmops.ha.machine:
+    name: node1
+    driver: virtualbox
+    engine_labels: [swarm.role=manager]
+    driver_options:
+      virtualbox-memory: 2048
+"""
+
+RETURN = r"""
+machine:
+  description: The machine after the change (in check mode, as it would be).
+  returned: always
+  type: dict
+  contains:
+    name: {description: Machine name., type: str, sample: node1}
+    driver: {description: Driver name., type: str, sample: lab}
+    state: {description: docker-machine's word for the state., type: str, sample: Running}
+    ip: {description: The machine's address., type: str, sample: 172.30.99.11}
+    url: {description: The engine URL, as C(docker-machine url) prints it., type: str, sample: tcp://172.30.99.11:2376}
+    cert_path: {description: Folder with ca.pem, cert.pem and key.pem for the engine (DOCKER_CERT_PATH)., type: str}
+    ssh_user: {description: SSH user., type: str, sample: docker}
+    ssh_port: {description: SSH port., type: int, sample: 22}
+    ssh_key_path: {description: SSH private key., type: str}
+actions:
+  description: What was done (or would be, in check mode), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [create, create network, build node image, write store, start]
+"""
+
+import os
+import shutil
+import subprocess
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.swarmops.ha.plugins.module_utils import machine_store as store_lib
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError, connect, module_errors
+
+LAB_OPTIONS = {"network", "subnet", "ip", "image", "base_image", "storage_driver", "docker_host"}
+
+
+class DockerMachineCLI:
+    """docker-machine for every driver but lab: one binary call per step."""
+
+    def __init__(self, module, store: str):
+        self.module = module
+        self.store = store
+        self.binary = shutil.which("docker-machine")
+
+    def run(self, *args: str, check: bool = True) -> str:
+        if not self.binary:
+            raise DockerError(f"driver: {self.module.params['driver']!r} needs the docker-machine binary on the "
+                              f"controller's PATH (install docker-machine, or use driver: lab)")
+        proc = subprocess.run([self.binary, "--storage-path", self.store, *args],
+                              capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL)
+        if check and proc.returncode != 0:
+            raise DockerError(f"docker-machine {args[0]} {self.module.params['name']} failed: "
+                              f"{(proc.stderr or proc.stdout).strip()[-1500:]}")
+        return proc.stdout.strip()
+
+    def state(self, name: str) -> str:
+        if store_lib.read_config(self.store, name) is None:
+            return "NotFound"
+        return self.run("status", name, check=False) or "Error"
+
+    def converge(self, name: str, state: str, driver: str, options: dict, labels: list[str], check: bool) -> dict:
+        before = self.state(name)
+        steps: list[tuple[str, ...]] = []
+        if state == "absent":
+            if before != "NotFound":
+                steps.append(("rm", "-y", name))
+        elif before == "NotFound":
+            flags = [f"--{key}" if value is True else f"--{key}={value}" for key, value in options.items()]
+            steps.append(("create", "--driver", driver, *(f"--engine-label={label}" for label in labels),
+                          *flags, name))
+            if state == "stopped":
+                steps.append(("stop", name))
+        elif state == "started" and before != "Running":
+            steps.append(("start", name))
+        elif state == "stopped" and before == "Running":
+            steps.append(("stop", name))
+        elif state == "restarted":
+            steps.append(("restart", name))
+        if not check:
+            for step in steps:
+                self.run(*step)
+        after = before
+        if steps:
+            after = {"rm": "NotFound", "stop": "Stopped"}.get(steps[-1][0], "Running")
+        machine = {"name": name, "driver": driver, "state": after, "storage_path": self.store}
+        if after == "Running" and not check:
+            machine["ip"] = self.run("ip", name, check=False)
+            machine["url"] = self.run("url", name, check=False)
+        record = None if check else store_lib.read_config(self.store, name)
+        if record:
+            driver_info = record["Driver"]
+            machine.update(ssh_user=driver_info.get("SSHUser"), ssh_port=driver_info.get("SSHPort"),
+                           ssh_key_path=driver_info.get("SSHKeyPath"), cert_path=store_lib.machine_dir(self.store, name))
+        return {"changed": bool(steps), "actions": [step[0] for step in steps], "before": before,
+                "after": after, "machine": machine}
+
+
+def validate(params: dict) -> None:
+    for label in params["engine_labels"]:
+        if "=" not in label or label.startswith("="):
+            raise DockerError(f"engine_labels: {label!r} is not key=value (example: swarm.role=manager)")
+    if params["driver"] == "lab":
+        unknown = sorted(set(params["driver_options"]) - LAB_OPTIONS)
+        if unknown:
+            raise DockerError(f"driver_options: {', '.join(unknown)} not known to the lab driver "
+                              f"(accepted: {', '.join(sorted(LAB_OPTIONS))})")
+    if not params["name"] or "/" in params["name"] or params["name"].startswith("."):
+        raise DockerError(f"name: {params['name']!r} is not a machine name (letters, digits, '-', '.', '_')")
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            name=dict(type="str", required=True),
+            driver=dict(type="str", default="lab"),
+            state=dict(type="str", default="started", choices=["present", "absent", "started", "stopped", "restarted"]),
+            storage_path=dict(type="path"),
+            engine_labels=dict(type="list", elements="str", default=[]),
+            driver_options=dict(type="dict", default={}),
+            wait_timeout=dict(type="int", default=90),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    store = store_lib.resolve_storage_path(params["storage_path"])
+    with module_errors(module, f"machine {params['name']}"):
+        validate(params)
+        if params["driver"] == "lab":
+            from ansible_collections.swarmops.ha.plugins.module_utils import lab
+
+            options = params["driver_options"]
+            client = connect({"docker_host": options.get("docker_host") or os.environ.get("DOCKER_HOST")})
+            result = lab.converge_machine(client, store, params["name"], params["state"], options,
+                                          params["engine_labels"], module.check_mode, params["wait_timeout"])
+        else:
+            cli = DockerMachineCLI(module, store)
+            result = cli.converge(params["name"], params["state"], params["driver"], params["driver_options"],
+                                  params["engine_labels"], module.check_mode)
+        module.exit_json(changed=result["changed"], actions=result["actions"], machine=result["machine"],
+                         diff={"before": {"state": result["before"]}, "after": {"state": result["after"]}})
+
+
+if __name__ == "__main__":
+    main()
