@@ -16,9 +16,6 @@ options:
     aliases: [docker_url]
     env:
       - name: DOCKER_HOST
-  tls_hostname:
-    description: Host name expected in the engine's certificate; the host part of O(docker_host) when not set.
-    type: str
   api_version:
     description: Engine API version to speak; V(auto) negotiates.
     type: str
@@ -55,4 +52,6 @@ options:
       - name: DOCKER_TLS_VERIFY
 notes:
   - Needs the Docker SDK for Python (C(docker) 7 or newer) where the module runs.
+  - The engine's certificate must name the address in O(docker_host) (docker-machine and the lab driver put the
+    machine's IP in it); Docker SDK 7 has no way to expect another host name, so there is no C(tls_hostname).
 """

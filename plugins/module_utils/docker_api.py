@@ -26,7 +26,6 @@ DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 DOCKER_ARGUMENT_SPEC = dict(
     docker_host=dict(type="str", default=DEFAULT_DOCKER_HOST, aliases=["docker_url"],
                      fallback=(env_fallback, ["DOCKER_HOST"])),
-    tls_hostname=dict(type="str"),
     api_version=dict(type="str", default="auto", aliases=["docker_api_version"]),
     timeout=dict(type="int", default=60),
     ca_path=dict(type="path", aliases=["ca_cert", "tls_ca_cert", "cacert_path"]),
@@ -76,11 +75,10 @@ def tls_config(params: dict):
         client_cert=(cert, key) if cert and key else None,
         ca_cert=ca if params.get("validate_certs") else None,
         verify=bool(params.get("validate_certs")),
-        assert_hostname=params.get("tls_hostname") or None,
     )
 
 
-def connect(params: dict) -> "docker.DockerClient":
+def connect(params: dict) -> docker.DockerClient:
     """A DockerClient for the connection options; raises DockerError worded for the user."""
     require_sdk()
     host = params.get("docker_host") or DEFAULT_DOCKER_HOST
@@ -91,8 +89,14 @@ def connect(params: dict) -> "docker.DockerClient":
     if tls and host.startswith("tcp://"):
         host = "https://" + host[len("tcp://"):]
     try:
-        return docker.DockerClient(base_url=host, version=params.get("api_version") or "auto",
-                                   timeout=params.get("timeout") or 60, tls=tls)
+        version = params.get("api_version") or "auto"
+        # Negotiate only once the session ignores REQUESTS_CA_BUNDLE, which would replace the engine's CA.
+        first_version = docker.constants.MINIMUM_DOCKER_API_VERSION if version == "auto" else version
+        client = docker.DockerClient(base_url=host, timeout=params.get("timeout") or 60, tls=tls, version=first_version)
+        client.api.trust_env = False
+        if version == "auto":
+            client.api._version = client.api._retrieve_server_version()
+        return client
     except DockerException as exc:
         raise DockerError(f"cannot reach the Docker engine at {params.get('docker_host')}: {describe(exc)}") from exc
 

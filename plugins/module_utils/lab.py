@@ -112,8 +112,10 @@ RECIPES = {
         "ENV DEBIAN_FRONTEND=noninteractive\n"
         f"RUN apt-get update && apt-get install -y --no-install-recommends {NODE_PACKAGES} \\\n"
         " && rm -rf /var/lib/apt/lists/* /etc/ssh/ssh_host_*\n"
-        f"RUN useradd -m -s /bin/bash -g docker {SSH_USER} && install -d -m 700 -o {SSH_USER} /home/{SSH_USER}/.ssh \\\n"
-        f" && echo '{SSH_USER} ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/{SSH_USER} && chmod 0440 /etc/sudoers.d/{SSH_USER} \\\n"
+        f"RUN useradd -m -s /bin/bash -g docker {SSH_USER} \\\n"
+        f" && install -d -m 700 -o {SSH_USER} /home/{SSH_USER}/.ssh \\\n"
+        f" && echo '{SSH_USER} ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/{SSH_USER} \\\n"
+        f" && chmod 0440 /etc/sudoers.d/{SSH_USER} \\\n"
         " && printf 'PasswordAuthentication no\\nPermitRootLogin no\\nUseDNS no\\n' > /etc/ssh/sshd_config.d/lab.conf\n"
         "COPY lab-init /usr/local/sbin/lab-init\n"
         "COPY engine /etc/init.d/docker\n"
@@ -132,9 +134,13 @@ RECIPES = {
         {},
     ),
     "registry": (
-        "FROM {base}\n"
+        "FROM {base} AS build\n"
         "RUN apt-get update && apt-get install -y --no-install-recommends docker-registry \\\n"
-        " && rm -rf /var/lib/apt/lists/* && mkdir -p /var/lib/registry\n"
+        " && mkdir -p /out/var/lib/registry /out/tmp \\\n"
+        " && cp -L --parents /usr/bin/docker-registry /etc/docker/registry/config.yml \\\n"
+        "    $(ldd /usr/bin/docker-registry | grep -o '/[^ ]*') /out/\n"
+        "FROM scratch\n"
+        "COPY --from=build /out/ /\n"
         "VOLUME /var/lib/registry\n"
         "EXPOSE 5000\n"
         'CMD ["/usr/bin/docker-registry", "serve", "/etc/docker/registry/config.yml"]\n',
@@ -551,3 +557,34 @@ def converge_machine(client, store: str, name: str, state: str, options: dict, e
             "container": container_name(name),
         },
     }
+
+
+def engine_params(record: dict) -> dict:
+    """Connection options (docker_api names) for a machine's engine, from its store record."""
+    auth = record["HostOptions"]["AuthOptions"]
+    driver = record["Driver"]
+    return {
+        "docker_host": f"tcp://{driver['IPAddress']}:{driver.get('EnginePort', ENGINE_PORT)}",
+        "validate_certs": True,
+        "ca_path": auth["CaCertPath"],
+        "client_cert": auth["ClientCertPath"],
+        "client_key": auth["ClientKeyPath"],
+    }
+
+
+def load_image(source, targets: dict, image: str, check_mode: bool = False) -> list[str]:
+    """Copy `image` from the `source` engine into each target engine (name -> client) that lacks its id."""
+    wanted = image_id(source, image)
+    if wanted is None:
+        raise DockerError(f"name: image {image} is not on the lab host engine; build or pull it first")
+    missing = [name for name, client in sorted(targets.items()) if image_id(client, image) != wanted]
+    if missing and not check_mode:
+        with tempfile.TemporaryFile() as archive:
+            for chunk in source.api.get_image(image):
+                archive.write(chunk)
+            for name in missing:
+                archive.seek(0)
+                targets[name].api.load_image(archive)
+                if image_id(targets[name], image) != wanted:
+                    raise DockerError(f"machine {name}: loading {image} did not produce image {wanted[:19]}")
+    return missing

@@ -178,7 +178,8 @@ class DockerMachineCLI:
         if record:
             driver_info = record["Driver"]
             machine.update(ssh_user=driver_info.get("SSHUser"), ssh_port=driver_info.get("SSHPort"),
-                           ssh_key_path=driver_info.get("SSHKeyPath"), cert_path=store_lib.machine_dir(self.store, name))
+                           ssh_key_path=driver_info.get("SSHKeyPath"),
+                           cert_path=store_lib.machine_dir(self.store, name))
         return {"changed": bool(steps), "actions": [step[0] for step in steps], "before": before,
                 "after": after, "machine": machine}
 

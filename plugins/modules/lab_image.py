@@ -1,0 +1,134 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, swarmops.ha contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: lab_image
+short_description: Build (or pull) an image on the lab host and load it into lab machines
+version_added: 0.1.0
+description:
+  - Lab machines reach no container registry, so the images the collection runs on them are made on the lab host
+    from small recipes on a Debian base and loaded into each machine's engine over TLS.
+  - A built image carries a label with the hash of its inputs (recipe and base image id) and is rebuilt only when
+    they change. An image is loaded into a machine only when the machine lacks that image id.
+  - Runs on the controller, which must be able to reach the lab host engine and the machines.
+options:
+  name:
+    description: Image reference, for example V(swarmops/lab-app:1).
+    type: str
+    required: true
+  recipe:
+    description:
+      - What to build. V(app) is busybox on scratch, V(registry) is Debian's docker-registry,
+        V(compose) is Debian's docker-compose as the entrypoint, V(node) is the lab machine image.
+      - Ignored with O(source=pull).
+    type: str
+    choices: [app, registry, compose, node]
+  source:
+    description: V(build) from O(recipe) on the lab host, or V(pull) O(name) from its registry.
+    type: str
+    choices: [build, pull]
+    default: build
+  base_image:
+    description: Image the recipes build on; where it cannot be pulled, a Debian base is made with debootstrap.
+    type: str
+    default: debian:bookworm-slim
+  machines:
+    description: Names of lab machines (in O(storage_path)) to load the image into.
+    type: list
+    elements: str
+    default: []
+  storage_path:
+    description: The docker-machine store. Defaults to E(MACHINE_STORAGE_PATH), else C(~/.docker/machine).
+    type: path
+  docker_host:
+    description: The engine that hosts the lab; the local one by default.
+    type: str
+    env:
+      - name: DOCKER_HOST
+notes:
+  - Check mode reports what would be built and loaded, and does neither.
+author:
+  - swarmops.ha contributors
+"""
+
+EXAMPLES = r"""
+- name: Build the registry image and load it into every lab machine
+  swarmops.ha.lab_image:
+    name: swarmops/lab-registry:2
+    recipe: registry
+    machines: "{{ groups['docker_machine'] }}"
+"""
+
+RETURN = r"""
+built:
+  description: Whether the image was built or pulled now.
+  returned: always
+  type: bool
+loaded:
+  description: Machines the image was loaded into (or would be, in check mode).
+  returned: always
+  type: list
+  elements: str
+  sample: [node2, node5]
+image_id:
+  description: The image id on the lab host (absent in check mode when the image is not there yet).
+  returned: when known
+  type: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback
+
+from ansible_collections.swarmops.ha.plugins.module_utils import lab
+from ansible_collections.swarmops.ha.plugins.module_utils import machine_store as store_lib
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError, connect, module_errors
+
+
+def machine_clients(store: str, names: list[str]) -> dict:
+    clients = {}
+    for name in names:
+        record = store_lib.read_config(store, name)
+        if record is None:
+            raise DockerError(f"machines: {name!r} is not a machine in {store}")
+        clients[name] = connect(lab.engine_params(record))
+    return clients
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            name=dict(type="str", required=True),
+            recipe=dict(type="str", choices=sorted(lab.RECIPES)),
+            source=dict(type="str", default="build", choices=["build", "pull"]),
+            base_image=dict(type="str", default=lab.DEFAULT_BASE_IMAGE),
+            machines=dict(type="list", elements="str", default=[]),
+            storage_path=dict(type="path"),
+            docker_host=dict(type="str", fallback=(env_fallback, ["DOCKER_HOST"])),
+        ),
+        required_if=[("source", "build", ["recipe"])],
+        supports_check_mode=True,
+    )
+    params = module.params
+    store = store_lib.resolve_storage_path(params["storage_path"])
+    with module_errors(module, f"image {params['name']}"):
+        host = connect({"docker_host": params["docker_host"]})
+        if params["source"] == "pull":
+            built = lab.image_id(host, params["name"]) is None
+            if built and not module.check_mode:
+                repo, _, tag = params["name"].partition(":")
+                host.api.pull(repo, tag=tag or "latest")
+        else:
+            built = lab.ensure_image(host, params["name"], params["recipe"], params["base_image"],
+                                     module.check_mode)["changed"]
+        image_id = lab.image_id(host, params["name"])
+        targets = machine_clients(store, params["machines"])
+        if image_id is None:
+            loaded = sorted(targets)
+        else:
+            loaded = lab.load_image(host, targets, params["name"], module.check_mode)
+        module.exit_json(changed=built or bool(loaded), built=built, loaded=loaded,
+                         **({"image_id": image_id} if image_id else {}))
+
+
+if __name__ == "__main__":
+    main()
