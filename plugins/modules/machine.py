@@ -116,6 +116,7 @@ import subprocess
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.swarmops.ha.plugins.module_utils import lab
 from ansible_collections.swarmops.ha.plugins.module_utils import machine_store as store_lib
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError, connect, module_errors
 
@@ -193,6 +194,7 @@ def validate(params: dict) -> None:
         if unknown:
             raise DockerError(f"driver_options: {', '.join(unknown)} not known to the lab driver "
                               f"(accepted: {', '.join(sorted(LAB_OPTIONS))})")
+        lab.validate_subnet(params["driver_options"].get("subnet") or lab.DEFAULT_SUBNET)
     if not params["name"] or "/" in params["name"] or params["name"].startswith("."):
         raise DockerError(f"name: {params['name']!r} is not a machine name (letters, digits, '-', '.', '_')")
 
@@ -215,8 +217,6 @@ def main():
     with module_errors(module, f"machine {params['name']}"):
         validate(params)
         if params["driver"] == "lab":
-            from ansible_collections.swarmops.ha.plugins.module_utils import lab
-
             options = params["driver_options"]
             client = connect({"docker_host": options.get("docker_host") or os.environ.get("DOCKER_HOST")})
             result = lab.converge_machine(client, store, params["name"], params["state"], options,

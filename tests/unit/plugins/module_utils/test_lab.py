@@ -1,0 +1,108 @@
+import io
+import json
+import tarfile
+
+import pytest
+
+from ansible_collections.swarmops.ha.plugins.module_utils import lab
+from ansible_collections.swarmops.ha.plugins.module_utils import machine_store as ms
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError
+
+
+def test_pick_address_takes_lowest_free_from_eleven():
+    assert lab.pick_address("198.51.100.0/24", set()) == "198.51.100.11"
+    assert lab.pick_address("198.51.100.0/24", {"198.51.100.11", "198.51.100.12"}) == "198.51.100.13"
+
+
+def test_pick_address_honours_a_wanted_free_address():
+    assert lab.pick_address("198.51.100.0/24", {"198.51.100.11"}, "198.51.100.50") == "198.51.100.50"
+
+
+@pytest.mark.parametrize("wanted, message", [
+    ("198.51.100.11", "already used"),
+    ("192.0.2.5", "not a usable host address"),
+    ("198.51.100.1", "not a usable host address"),
+    ("banana", "not an IPv4 address"),
+])
+def test_pick_address_refuses_bad_wanted_address(wanted, message):
+    with pytest.raises(DockerError, match=f"driver_options.ip: .*{message}"):
+        lab.pick_address("198.51.100.0/24", {"198.51.100.11"}, wanted)
+
+
+@pytest.mark.parametrize("subnet", ["nonsense", "198.51.100.0/29", "2001:db8::/64"])
+def test_validate_subnet_names_the_option(subnet):
+    with pytest.raises(DockerError, match=f"subnet: '{subnet}'"):
+        lab.validate_subnet(subnet)
+
+
+def test_subnet_exhaustion_is_reported():
+    taken = {f"198.51.100.{i}" for i in range(1, 15)}
+    with pytest.raises(DockerError, match="no free address"):
+        lab.pick_address("198.51.100.0/28", taken)
+
+
+def test_apt_mirror_reads_deb822_and_one_line_sources(tmp_path):
+    (tmp_path / "a.sources").write_text(
+        "Types: deb\nURIs: http://mirror.example/debian-security\nSuites: bookworm-security\n\n"
+        "Types: deb\nURIs: http://mirror.example/debian\nSuites: bookworm\n")
+    assert lab.apt_mirror((str(tmp_path / "*.sources"),)) == "http://mirror.example/debian"
+    (tmp_path / "b.list").write_text("# comment\ndeb [arch=amd64] http://other.example/debian bookworm main\n")
+    assert lab.apt_mirror((str(tmp_path / "*.list"),)) == "http://other.example/debian"
+    assert lab.apt_mirror((str(tmp_path / "none*"),)) is None
+
+
+def test_recipe_inputs_change_with_base_and_recipe():
+    first = lab.recipe_inputs("node", "sha256:aaa")
+    assert first == lab.recipe_inputs("node", "sha256:aaa")
+    assert first != lab.recipe_inputs("node", "sha256:bbb")
+    assert first != lab.recipe_inputs("app", "sha256:aaa")
+
+
+def test_build_context_substitutes_base_and_ships_files():
+    with tarfile.open(fileobj=lab.build_context("node", "example/base:1")) as tar:
+        names = tar.getnames()
+        dockerfile = tar.extractfile("Dockerfile").read().decode()
+    assert dockerfile.startswith("FROM example/base:1\n")
+    assert {"Dockerfile", "lab-init", "engine"} <= set(names)
+
+
+def test_daemon_json_listens_with_tls_verify_and_labels():
+    config = json.loads(lab.daemon_json(["swarm.role=manager"], "btrfs"))
+    assert "tcp://0.0.0.0:2376" in config["hosts"]
+    assert config["tlsverify"] is True and config["tlscacert"] == "/etc/docker/ca.pem"
+    assert config["labels"] == ["swarm.role=manager"]
+    assert config["storage-driver"] == "btrfs"
+    assert "storage-driver" not in json.loads(lab.daemon_json([]))
+
+
+@pytest.mark.parametrize("status, state", [
+    ("running", "Running"), ("exited", "Stopped"), ("created", "Stopped"), ("dead", "Error"),
+])
+def test_container_state_uses_docker_machine_words(status, state):
+    assert lab.container_state({"State": {"Status": status}}) == state
+
+
+def test_container_state_of_no_container():
+    assert lab.container_state(None) == "NotFound"
+
+
+def test_machine_files_carry_engine_tls_and_authorized_key(tmp_path):
+    store = str(tmp_path)
+    ms.ensure_ca(store)
+    ms.ensure_ssh_key(store, "node1")
+    ms.ensure_machine_tls(store, "node1", ["192.0.2.11"])
+    with tarfile.open(fileobj=io.BytesIO(lab.machine_files(store, "node1", [], ""))) as tar:
+        members = {m.name: m for m in tar.getmembers()}
+        authorized = tar.extractfile("home/docker/.ssh/authorized_keys").read()
+    assert set(members) == {"etc/docker/ca.pem", "etc/docker/server.pem", "etc/docker/server-key.pem",
+                            "etc/docker/daemon.json", "home/docker/.ssh/authorized_keys"}
+    assert members["etc/docker/server-key.pem"].mode == 0o600
+    assert authorized == (tmp_path / "machines" / "node1" / "id_rsa.pub").read_bytes()
+
+
+def test_engine_params_point_at_tls_endpoint_with_store_certs(tmp_path):
+    record = ms.lab_config(str(tmp_path), "node1", {"IPAddress": "192.0.2.11"}, [])
+    params = lab.engine_params(record)
+    assert params["docker_host"] == "tcp://192.0.2.11:2376"
+    assert params["validate_certs"] is True
+    assert params["client_key"] == str(tmp_path / "certs" / "key.pem")

@@ -1,0 +1,87 @@
+import json
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.swarmops.ha.plugins.modules import machine
+
+
+class ModuleExit(Exception):
+    pass
+
+
+class ModuleFail(Exception):
+    pass
+
+
+@pytest.fixture(autouse=True)
+def exits(monkeypatch):
+    def exit_json(self, **result):
+        raise ModuleExit(result)
+
+    def fail_json(self, **result):
+        raise ModuleFail(result)
+
+    monkeypatch.setattr(machine.AnsibleModule, "exit_json", exit_json)
+    monkeypatch.setattr(machine.AnsibleModule, "fail_json", fail_json)
+
+
+def run(args):
+    with patch_module_args(args), pytest.raises((ModuleExit, ModuleFail)) as raised:
+        machine.main()
+    return raised.value
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"name": "n1", "engine_labels": ["noequals"]}, "engine_labels: 'noequals' is not key=value"),
+    ({"name": "n1", "driver_options": {"cpus": 2}}, "driver_options: cpus not known to the lab driver"),
+    ({"name": "../n1"}, "name: '../n1' is not a machine name"),
+    ({"name": "n1", "driver_options": {"subnet": "10.0.0.0/30"}}, "subnet: '10.0.0.0/30'"),
+])
+def test_bad_input_fails_naming_option_and_value(tmp_path, args, message):
+    outcome = run({**args, "storage_path": str(tmp_path), "driver_options": {"docker_host": "unix:///nonexistent.sock",
+                                                                            **args.get("driver_options", {})}})
+    assert isinstance(outcome, ModuleFail)
+    assert message in outcome.args[0]["msg"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_other_driver_without_binary_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    outcome = run({"name": "n1", "driver": "virtualbox", "storage_path": str(tmp_path / "store")})
+    assert isinstance(outcome, ModuleFail)
+    assert "needs the docker-machine binary" in outcome.args[0]["msg"]
+
+
+def test_other_driver_drives_docker_machine_binary(tmp_path, monkeypatch):
+    """A stand-in docker-machine on PATH records its calls; the module must create, then be idempotent."""
+    calls = tmp_path / "calls"
+    store = tmp_path / "store"
+    fake = tmp_path / "bin" / "docker-machine"
+    fake.parent.mkdir()
+    fake.write_text(f"""#!/bin/sh
+echo "$@" >> {calls}
+name=$(eval echo \\${{$#}})
+case "$3" in
+  create) mkdir -p {store}/machines/$name && echo '{{"Driver": {{"SSHUser": "docker"}}}}' > {store}/machines/$name/config.json ;;
+  status) echo Running ;;
+  ip) echo 198.51.100.20 ;;
+  url) echo tcp://198.51.100.20:2376 ;;
+esac
+""")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:/usr/bin:/bin")
+    args = {"name": "vb1", "driver": "virtualbox", "storage_path": str(store),
+            "engine_labels": ["swarm.role=manager"], "driver_options": {"virtualbox-memory": 2048}}
+    first = run(args).args[0]
+    assert first["changed"] is True and first["actions"] == ["create"]
+    assert first["machine"]["url"] == "tcp://198.51.100.20:2376"
+    create = calls.read_text().splitlines()[0]
+    assert create == (f"--storage-path {store} create --driver virtualbox --engine-label=swarm.role=manager "
+                      f"--virtualbox-memory=2048 vb1")
+    second = run(args).args[0]
+    assert second["changed"] is False and second["actions"] == []
+    stop = run({**args, "state": "stopped", "_ansible_check_mode": True}).args[0]
+    assert stop["changed"] is True and stop["diff"]["after"] == {"state": "Stopped"}
+    assert not any(" stop " in f" {line} " for line in calls.read_text().splitlines())
+    assert json.loads((store / "machines" / "vb1" / "config.json").read_text())["Driver"]["SSHUser"] == "docker"
