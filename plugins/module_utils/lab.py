@@ -10,6 +10,7 @@ host; none needs a registry once a base image exists.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import fcntl
 import glob
@@ -579,12 +580,17 @@ def load_image(source, targets: dict, image: str, check_mode: bool = False) -> l
         raise DockerError(f"name: image {image} is not on the lab host engine; build or pull it first")
     missing = [name for name, client in sorted(targets.items()) if image_id(client, image) != wanted]
     if missing and not check_mode:
-        with tempfile.TemporaryFile() as archive:
+        with tempfile.NamedTemporaryFile(prefix="swarmops-image-") as archive:
             for chunk in source.api.get_image(image):
                 archive.write(chunk)
-            for name in missing:
-                archive.seek(0)
-                targets[name].api.load_image(archive)
+            archive.flush()
+
+            def load(name: str) -> None:
+                with open(archive.name, "rb") as handle:
+                    targets[name].api.load_image(handle)
                 if image_id(targets[name], image) != wanted:
                     raise DockerError(f"machine {name}: loading {image} did not produce image {wanted[:19]}")
+
+            with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+                list(pool.map(load, missing))
     return missing

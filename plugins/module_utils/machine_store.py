@@ -193,7 +193,7 @@ def _certificate(subject_org: str, key, issuer_cert=None, issuer_key=None, *, ca
     from cryptography.hazmat.primitives import hashes
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     subject = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, subject_org)])
     builder = (
         x509.CertificateBuilder()
@@ -278,7 +278,8 @@ def ensure_machine_tls(store: str, name: str, ips: list[str], org: str = "swarmo
     changed = False
     for filename in CLIENT_FILES:
         with open(os.path.join(certs_dir(store), filename), "rb") as handle:
-            changed |= write_file(os.path.join(mdir, filename), handle.read(), 0o600 if filename == "key.pem" else 0o644)
+            mode = 0o600 if filename == "key.pem" else 0o644
+            changed |= write_file(os.path.join(mdir, filename), handle.read(), mode)
     server_pem = os.path.join(mdir, "server.pem")
     if server_cert_ips(server_pem) != sorted(ips) or not os.path.exists(os.path.join(mdir, "server-key.pem")):
         ca_cert, ca_key = load_ca(store)
@@ -299,11 +300,8 @@ def ensure_ssh_key(store: str, name: str, comment: str = "") -> bool:
     if os.path.exists(private) and os.path.exists(public):
         return False
     key = _new_key()
-    write_file(
-        private,
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()),
-        0o600,
-    )
+    openssh = serialization.PrivateFormat.OpenSSH
+    write_file(private, key.private_bytes(serialization.Encoding.PEM, openssh, serialization.NoEncryption()), 0o600)
     pub = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
     write_file(public, pub + (f" {comment}".encode() if comment else b"") + b"\n")
     return True

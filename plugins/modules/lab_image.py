@@ -84,14 +84,18 @@ from ansible_collections.swarmops.ha.plugins.module_utils import machine_store a
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError, connect, module_errors
 
 
-def machine_clients(store: str, names: list[str]) -> dict:
-    clients = {}
+def machine_clients(store: str, names: list[str], check_mode: bool) -> tuple[dict, list[str]]:
+    """Engine clients of the machines, and the machines that do not exist yet (allowed in check mode only)."""
+    clients, absent = {}, []
     for name in names:
         record = store_lib.read_config(store, name)
         if record is None:
-            raise DockerError(f"machines: {name!r} is not a machine in {store}")
-        clients[name] = connect(lab.engine_params(record))
-    return clients
+            if not check_mode:
+                raise DockerError(f"machines: {name!r} is not a machine in {store}")
+            absent.append(name)
+        else:
+            clients[name] = connect(lab.engine_params(record))
+    return clients, absent
 
 
 def main():
@@ -121,11 +125,11 @@ def main():
             built = lab.ensure_image(host, params["name"], params["recipe"], params["base_image"],
                                      module.check_mode)["changed"]
         image_id = lab.image_id(host, params["name"])
-        targets = machine_clients(store, params["machines"])
+        targets, absent = machine_clients(store, params["machines"], module.check_mode)
         if image_id is None:
-            loaded = sorted(targets)
+            loaded = sorted(params["machines"])
         else:
-            loaded = lab.load_image(host, targets, params["name"], module.check_mode)
+            loaded = sorted(lab.load_image(host, targets, params["name"], module.check_mode) + absent)
         module.exit_json(changed=built or bool(loaded), built=built, loaded=loaded,
                          **({"image_id": image_id} if image_id else {}))
 

@@ -63,7 +63,7 @@ def test_other_driver_drives_docker_machine_binary(tmp_path, monkeypatch):
 echo "$@" >> {calls}
 name=$(eval echo \\${{$#}})
 case "$3" in
-  create) mkdir -p {store}/machines/$name && echo '{{"Driver": {{"SSHUser": "docker"}}}}' > {store}/machines/$name/config.json ;;
+  create) d={store}/machines/$name; mkdir -p $d && echo '{{"Driver": {{"SSHUser": "docker"}}}}' > $d/config.json ;;
   status) echo Running ;;
   ip) echo 198.51.100.20 ;;
   url) echo tcp://198.51.100.20:2376 ;;
