@@ -480,6 +480,10 @@ def converge_machine(client, store: str, name: str, state: str, options: dict, e
     actions: list[str] = []
     with store_lock(store):
         info = find_container(client, name)
+        owner = ((info or {}).get("Config", {}).get("Labels") or {}).get(LABEL_STORE)
+        if info is not None and owner != store:
+            raise DockerError(f"name: {name!r} is already a lab machine of the store {owner}; "
+                              f"container names are shared by every store on this engine, so choose another name")
         record = store_lib.read_config(store, name)
         before = container_state(info)
         if state == "absent":

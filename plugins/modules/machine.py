@@ -51,8 +51,8 @@ options:
         C(image) (node image tag, default C(swarmops/lab-node:bookworm)), C(base_image) (what the node image is
         built on; default C(debian:bookworm-slim), and where it cannot be pulled a Debian base is made with
         C(debootstrap)), C(storage_driver), C(docker_host) (the engine that hosts the lab; default the local one).
-      - For other drivers, flags of C(docker-machine create) without the leading dashes, for example
-        C({virtualbox-memory: 2048}); a value of V(true) passes the flag alone.
+      - "For other drivers, flags of C(docker-machine create) without the leading dashes, for example
+        C(virtualbox-memory: 2048); a value of V(true) passes the flag alone."
     type: dict
     default: {}
   wait_timeout:
