@@ -471,12 +471,27 @@ def machine_ip(info: dict | None, record: dict | None, network: str) -> str | No
     return None
 
 
+SETTINGS = {"Network": ("network", DEFAULT_NETWORK), "Subnet": ("subnet", DEFAULT_SUBNET),
+            "Image": ("image", DEFAULT_NODE_IMAGE), "DockerHost": ("docker_host", "")}
+
+
+def machine_settings(record: dict | None, options: dict) -> dict:
+    """Network, subnet, image and hosting engine: a machine keeps what it was made with; options may not differ."""
+    recorded = (record or {}).get("Driver", {})
+    settings = {}
+    for key, (option, default) in SETTINGS.items():
+        wanted, had = options.get(option), recorded.get(key)
+        if record is not None and wanted and had is not None and wanted != had:
+            raise DockerError(f"driver_options.{option}: machine {recorded.get('MachineName')} was made with "
+                              f"{had!r}, not {wanted!r}; remove the machine to change it")
+        settings[key] = wanted or had or default
+    validate_subnet(settings["Subnet"])
+    return settings
+
+
 def converge_machine(client, store: str, name: str, state: str, options: dict, engine_labels: list[str],
                      check_mode: bool = False, wait_timeout: float = 90.0) -> dict:
     """Bring lab machine `name` to `state`; returns changed, the actions taken (or that would be) and the machine."""
-    network = options.get("network") or DEFAULT_NETWORK
-    subnet = options.get("subnet") or DEFAULT_SUBNET
-    validate_subnet(subnet)
     actions: list[str] = []
     with store_lock(store):
         info = find_container(client, name)
@@ -485,6 +500,8 @@ def converge_machine(client, store: str, name: str, state: str, options: dict, e
             raise DockerError(f"name: {name!r} is already a lab machine of the store {owner}; "
                               f"container names are shared by every store on this engine, so choose another name")
         record = store_lib.read_config(store, name)
+        made_with = machine_settings(record, options)
+        network, subnet = made_with["Network"], made_with["Subnet"]
         before = container_state(info)
         if state == "absent":
             if info is not None or record is not None:
@@ -502,7 +519,7 @@ def converge_machine(client, store: str, name: str, state: str, options: dict, e
             actions.append("create")
             if ensure_network(client, network, subnet, check_mode):
                 actions.append("create network")
-            built = ensure_image(client, options.get("image") or DEFAULT_NODE_IMAGE, "node",
+            built = ensure_image(client, made_with["Image"], "node",
                                  options.get("base_image") or DEFAULT_BASE_IMAGE, check_mode)
             if built["changed"]:
                 actions.append("build node image")
@@ -511,8 +528,7 @@ def converge_machine(client, store: str, name: str, state: str, options: dict, e
 
         record_wanted = store_lib.lab_config(store, name, {
             "IPAddress": ip, "SSHUser": SSH_USER, "SSHPort": 22, "EnginePort": ENGINE_PORT,
-            "ContainerName": container_name(name), "Network": network, "Subnet": subnet,
-            "Image": options.get("image") or DEFAULT_NODE_IMAGE, "DockerHost": options.get("docker_host") or "",
+            "ContainerName": container_name(name), **made_with,
         }, engine_labels, options.get("storage_driver") or "")
         if record is not None and info is not None:
             # Engine options are fixed at creation, as with docker-machine: keep what the machine was made with.

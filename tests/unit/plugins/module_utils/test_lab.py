@@ -100,6 +100,16 @@ def test_machine_files_carry_engine_tls_and_authorized_key(tmp_path):
     assert authorized == (tmp_path / "machines" / "node1" / "id_rsa.pub").read_bytes()
 
 
+def test_machine_settings_keep_what_the_machine_was_made_with(tmp_path):
+    record = ms.lab_config(str(tmp_path), "node1", {"IPAddress": "192.0.2.11", "Network": "labnet",
+                                                    "Subnet": "198.51.100.0/24", "Image": "img:1"}, [])
+    assert lab.machine_settings(record, {}) == {"Network": "labnet", "Subnet": "198.51.100.0/24",
+                                                "Image": "img:1", "DockerHost": ""}
+    assert lab.machine_settings(None, {})["Network"] == lab.DEFAULT_NETWORK
+    with pytest.raises(DockerError, match="driver_options.network: machine node1 was made with 'labnet', not 'other'"):
+        lab.machine_settings(record, {"network": "other"})
+
+
 def test_engine_params_point_at_tls_endpoint_with_store_certs(tmp_path):
     record = ms.lab_config(str(tmp_path), "node1", {"IPAddress": "192.0.2.11"}, [])
     params = lab.engine_params(record)

@@ -1,0 +1,75 @@
+"""The integration lab: its own store, network and machine names, driven through the real playbooks."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
+from ansible_collections.swarmops.ha.plugins.module_utils import machine_store
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BIN = os.path.dirname(sys.executable)
+NETWORK = "swarmops-it"
+SUBNET = "172.30.97.0/24"
+PREFIX = "it-node"
+NODES = 3
+LAB_VARS = {"lab_nodes": NODES, "machines_prefix": PREFIX,
+            "machines_driver_options": {"network": NETWORK, "subnet": SUBNET}}
+
+
+class Lab:
+    def __init__(self, store, config):
+        self.store = store
+        self.names = [f"{PREFIX}{i}" for i in range(1, NODES + 1)]
+        self.env = {**os.environ, "MACHINE_STORAGE_PATH": store, "ANSIBLE_FORCE_COLOR": "0", "PY_COLORS": "0",
+                    "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"}
+        self.config = config
+
+    def run(self, *args, check=True, live=False):
+        """Run an ansible command in the checkout; stream its output live when asked (long steps)."""
+        cmd = [os.path.join(BIN, args[0]), *args[1:]]
+        if live:
+            capture = self.config.pluginmanager.getplugin("capturemanager")
+            with capture.global_and_fixture_disabled():
+                print(f"\n$ {' '.join(args)}", flush=True)
+                proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL)
+                lines = []
+                for line in proc.stdout:
+                    lines.append(line)
+                    if line.startswith(("TASK", "PLAY", "changed", "ok:", "fatal", "failed")) or "=>" in line:
+                        print("  " + line.rstrip()[:160], flush=True)
+                proc.wait()
+                out = "".join(lines)
+                returncode = proc.returncode
+        else:
+            done = subprocess.run(cmd, cwd=ROOT, env=self.env, capture_output=True, text=True,
+                                  stdin=subprocess.DEVNULL, check=False)
+            if check and done.returncode != 0:
+                output = done.stdout + done.stderr
+                raise AssertionError(f"{' '.join(args)} exited {done.returncode}:\n{output[-4000:]}")
+            return done.stdout
+        if check and returncode != 0:
+            raise AssertionError(f"{' '.join(args)} exited {returncode}:\n{out[-4000:]}")
+        return out
+
+    def playbook(self, name, *extra, live=False, check=True):
+        return self.run("ansible-playbook", f"playbooks/{name}", "-e", json.dumps(LAB_VARS), *extra,
+                        live=live, check=check)
+
+    def record(self, name):
+        return machine_store.read_config(self.store, name)
+
+    def engine(self, name):
+        return connect(lab_lib.engine_params(self.record(name)))
+
+
+def recap(output):
+    """PLAY RECAP counters per host: {'it-node1': {'ok': 3, 'changed': 0, ...}}."""
+    totals = {}
+    for host, counters in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", output, re.MULTILINE):
+        totals[host] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counters)}
+    return totals

@@ -1,0 +1,146 @@
+"""The lab is indistinguishable from docker-machine machines: TLS engines, SSH, stop/start, teardown."""
+
+import json
+import socket
+import subprocess
+
+import docker
+import pytest
+import requests
+from labtools import NETWORK, NODES, recap
+
+from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError, connect
+
+
+def test_site_creates_every_machine_without_failure(lab):
+    totals = recap(lab.first_run)
+    assert totals["localhost"]["failed"] == 0
+    assert set(lab.names) <= set(totals)
+    assert all(totals[name]["unreachable"] == 0 and totals[name]["failed"] == 0 for name in lab.names)
+
+
+def test_every_engine_answers_over_tls_with_the_stored_client_certificate(lab):
+    for name in lab.names:
+        info = lab.engine(name).info()
+        assert info["Name"] == name
+        assert info["Driver"] == "overlay2"
+
+
+def test_engine_refuses_a_client_without_certificate(lab):
+    params = lab_lib.engine_params(lab.record(lab.names[0]))
+    no_cert = {k: v for k, v in params.items() if k not in ("client_cert", "client_key")}
+    with pytest.raises(DockerError, match="cannot reach the Docker engine"):
+        connect(no_cert)
+    plain_url = params["docker_host"].replace("tcp://", "http://")
+    answer = requests.get(f"{plain_url}/version", timeout=5)
+    assert answer.status_code == 400 and "HTTPS" in answer.text
+
+
+def test_engine_certificate_names_the_machine_address(lab):
+    for name in lab.names:
+        record = lab.record(name)
+        ips = lab_lib.store_lib.server_cert_ips(record["HostOptions"]["AuthOptions"]["ServerCertPath"])
+        assert record["Driver"]["IPAddress"] in ips
+
+
+def test_ssh_with_the_stored_key_reaches_every_machine(lab):
+    for name in lab.names:
+        driver = lab.record(name)["Driver"]
+        out = subprocess.run(
+            ["ssh", "-i", driver["SSHKeyPath"], "-p", str(driver["SSHPort"]), "-o", "BatchMode=yes",
+             "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+             f"{driver['SSHUser']}@{driver['IPAddress']}", "hostname; sudo -n docker info --format '{{.Name}}'"],
+            capture_output=True, text=True, timeout=30, check=True, stdin=subprocess.DEVNULL).stdout.split()
+        assert out == [name, name]
+
+
+def test_ssh_without_the_key_is_refused(lab, tmp_path):
+    driver = lab.record(lab.names[0])["Driver"]
+    proc = subprocess.run(
+        ["ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+         "-o", "IdentitiesOnly=yes", "-o", f"IdentityFile={tmp_path}/none", "-o", "LogLevel=ERROR",
+         f"{driver['SSHUser']}@{driver['IPAddress']}", "true"],
+        capture_output=True, text=True, timeout=30, check=False, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 255 and "Permission denied" in proc.stderr
+
+
+def test_inventory_lists_every_machine_with_engine_and_ssh_variables(lab):
+    inventory = json.loads(lab.run("ansible-inventory", "--list"))
+    hostvars = inventory["_meta"]["hostvars"]
+    assert sorted(inventory["docker_machine"]["hosts"]) == lab.names
+    for name in lab.names:
+        vars_ = hostvars[name]
+        assert vars_["machine_driver"] == "lab" and vars_["machine_state"] == "Running"
+        assert vars_["ansible_ssh_private_key_file"].endswith(f"machines/{name}/id_rsa")
+        engine = connect({"docker_host": vars_["docker_host"], "validate_certs": vars_["docker_tls_verify"],
+                          "ca_path": vars_["ca_path"], "client_cert": vars_["client_cert"],
+                          "client_key": vars_["client_key"]})
+        assert engine.info()["Name"] == name
+
+
+def test_ansible_ping_reaches_every_machine_over_ssh(lab):
+    out = lab.run("ansible", "docker_machine", "-m", "ansible.builtin.ping", "-o")
+    assert sorted(line.split()[0] for line in out.splitlines() if "SUCCESS" in line) == lab.names
+
+
+def test_lab_images_are_loaded_and_compose_runs_on_every_machine(lab):
+    for name in lab.names:
+        engine = lab.engine(name)
+        tags = {tag for image in engine.images.list() for tag in image.tags}
+        assert {"swarmops/lab-app:1", "swarmops/lab-registry:2", "swarmops/lab-compose:1.29"} <= tags
+    version = lab.engine(lab.names[0]).containers.run("swarmops/lab-compose:1.29", "--version", remove=True)
+    assert b"docker-compose version 1." in version
+
+
+def test_second_run_of_site_reports_no_change(lab):
+    totals = recap(lab.playbook("site.yml"))
+    assert {host: counters["changed"] for host, counters in totals.items()} == dict.fromkeys(totals, 0)
+
+
+def test_check_mode_reports_a_new_machine_and_creates_nothing(lab, host_engine):
+    out = lab.playbook("site.yml", "--check", "-e", f"lab_nodes={NODES + 1}")
+    assert recap(out)["localhost"]["changed"] >= 1
+    assert lab.record(f"it-node{NODES + 1}") is None
+    assert host_engine.containers.list(all=True, filters={"name": f"swarmops-lab-it-node{NODES + 1}"}) == []
+
+
+def machine(lab, name, state):
+    return json.loads(lab.run("ansible", "localhost", "-m", "swarmops.ha.machine", "-a",
+                              json.dumps({"name": name, "state": state})).split("=>", 1)[1])
+
+
+def port_open(ip, port):
+    try:
+        with socket.create_connection((ip, port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def test_stop_and_start_keep_the_address_and_the_disk(lab):
+    name = lab.names[-1]
+    ip = lab.record(name)["Driver"]["IPAddress"]
+    lab.engine(name).volumes.create("kept-across-stop", labels={"proof": "disk"})
+
+    stopped = machine(lab, name, "stopped")
+    assert stopped["changed"] is True and stopped["machine"]["state"] == "Stopped"
+    assert not port_open(ip, 2376)
+    assert machine(lab, name, "stopped")["changed"] is False
+
+    started = machine(lab, name, "started")
+    assert started["changed"] is True and started["machine"]["ip"] == ip
+    engine = lab.engine(name)
+    assert engine.volumes.get("kept-across-stop").attrs["Labels"] == {"proof": "disk"}
+    assert "swarmops/lab-app:1" in {t for image in engine.images.list() for t in image.tags}
+
+
+def test_teardown_leaves_nothing_behind(lab, host_engine):
+    lab.playbook("teardown.yml")
+    label = {"label": f"{lab_lib.LABEL_STORE}={lab.store}"}
+    assert host_engine.containers.list(all=True, filters=label) == []
+    assert host_engine.volumes.list(filters=label) == []
+    with pytest.raises(docker.errors.NotFound):
+        host_engine.networks.get(NETWORK)
+    assert lab_lib.store_lib.list_machine_names(lab.store) == []
+    assert not (lab_lib.os.path.exists(lab_lib.os.path.join(lab.store, "certs")))
