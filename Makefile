@@ -20,6 +20,7 @@ engine:
 	bash scripts/ensure-docker.sh
 
 run: setup engine
+	mkdir -p "$${MACHINE_STORAGE_PATH:-$$HOME/.docker/machine}"
 	$(BIN)/ansible-playbook playbooks/site.yml -e lab_nodes=$(LAB_NODES)
 
 test: setup engine

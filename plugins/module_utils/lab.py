@@ -581,16 +581,10 @@ def converge_machine(client, store: str, name: str, state: str, options: dict, e
 
 
 def engine_params(record: dict) -> dict:
-    """Connection options (docker_api names) for a machine's engine, from its store record."""
-    auth = record["HostOptions"]["AuthOptions"]
-    driver = record["Driver"]
-    return {
-        "docker_host": f"tcp://{driver['IPAddress']}:{driver.get('EnginePort', ENGINE_PORT)}",
-        "validate_certs": True,
-        "ca_path": auth["CaCertPath"],
-        "client_cert": auth["ClientCertPath"],
-        "client_key": auth["ClientKeyPath"],
-    }
+    """Connection options (docker_api names) for a machine's engine: what the inventory gives the modules."""
+    hostvars = store_lib.machine_hostvars(record)
+    return {"docker_host": hostvars["docker_host"], "validate_certs": hostvars["docker_tls_verify"],
+            **{key: hostvars[key] for key in ("ca_path", "client_cert", "client_key")}}
 
 
 def load_image(source, targets: dict, image: str, check_mode: bool = False) -> list[str]:

@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import tempfile
+from urllib.parse import urlsplit
 
 CONFIG_VERSION = 3
 CA_FILES = ("ca.pem", "ca-key.pem", "cert.pem", "key.pem")
@@ -305,3 +306,56 @@ def ensure_ssh_key(store: str, name: str, comment: str = "") -> bool:
     pub = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
     write_file(public, pub + (f" {comment}".encode() if comment else b"") + b"\n")
     return True
+
+
+# --- reading records as docker-machine's drivers read them --------------------------------------
+
+# Drivers whose GetSSHHostname is the loopback: VirtualBox forwards Driver.SSHPort on the host to the VM's port 22.
+SSH_LOOPBACK_DRIVERS = frozenset({"virtualbox"})
+DEFAULT_ENGINE_PORT = 2376
+
+
+def engine_labels(config: dict) -> dict[str, str]:
+    """HostOptions.EngineOptions.Labels (`k=v` strings, as given to --engine-label) as a dict."""
+    labels = ((config.get("HostOptions") or {}).get("EngineOptions") or {}).get("Labels") or []
+    return dict(label.partition("=")[::2] for label in labels)
+
+
+def machine_hostvars(config: dict, state: str = "Unknown") -> dict:
+    """Ansible host variables for one record: SSH as `docker-machine ssh`, the engine as `docker-machine env`.
+
+    Values the record cannot give (no address yet) are left out rather than guessed, so that a play
+    using them fails instead of reaching the wrong host or the local engine.
+    """
+    driver = config["Driver"]
+    kind = config.get("DriverName", "")
+    options = config.get("HostOptions") or {}
+    engine = options.get("EngineOptions") or {}
+    auth = options.get("AuthOptions") or {}
+    mdir = os.path.join(driver.get("StorePath") or "", "machines", driver.get("MachineName") or config.get("Name", ""))
+    ip = driver.get("IPAddress") or None
+    url = driver.get("URL") or None
+    if url is None and ip:
+        url = f"tcp://{f'[{ip}]' if ':' in ip else ip}:{driver.get('EnginePort') or DEFAULT_ENGINE_PORT}"
+    cert_path = auth.get("StorePath") or mdir
+    hostvars = {}
+    if kind != "none":
+        hostvars = {
+            "ansible_host": "127.0.0.1" if kind in SSH_LOOPBACK_DRIVERS else ip,
+            "ansible_port": int(driver.get("SSHPort") or 22),
+            "ansible_user": driver.get("SSHUser") or "root",
+            "ansible_ssh_private_key_file": driver.get("SSHKeyPath") or os.path.join(mdir, "id_rsa"),
+        }
+    hostvars.update({
+        "docker_host": url,
+        "docker_tls_verify": bool(engine.get("TlsVerify", True)),
+        "docker_cert_path": cert_path,
+        "ca_path": auth.get("CaCertPath") or os.path.join(cert_path, "ca.pem"),
+        "client_cert": auth.get("ClientCertPath") or os.path.join(cert_path, "cert.pem"),
+        "client_key": auth.get("ClientKeyPath") or os.path.join(cert_path, "key.pem"),
+        "swarm_advertise_addr": driver.get("PrivateIPAddress") or ip or (urlsplit(url).hostname if url else None),
+        "machine_driver": kind,
+        "machine_state": state,
+        "machine_engine_labels": engine_labels(config),
+    })
+    return {key: value for key, value in hostvars.items() if value is not None}
