@@ -87,7 +87,6 @@ compose:
 """
 
 import os
-import re
 import shutil
 import subprocess
 
@@ -95,14 +94,11 @@ from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
 from ansible_collections.swarmops.ha.plugins.module_utils import machine_store as store_lib
+from ansible_collections.swarmops.ha.plugins.module_utils.swarm import natural_key
 
 UNKNOWN = "Unknown"
 ENGINE_TIMEOUT = 10
 LS_TIMEOUT = 60
-
-
-def natural_key(name: str) -> list:
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
 def choose_managers(labels: dict[str, dict], managers: int | list[str]) -> set[str]:

@@ -1,0 +1,173 @@
+# Copyright: (c) 2026, swarmops.ha contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Swarm facts and decisions: node summaries, quorum arithmetic, a quorum-safe manager plan, and waits.
+
+The pure functions take Engine API dicts (node inspect, swarm inspect) so they are tested without Docker;
+SwarmAPI is the thin, injectable layer over a docker.DockerClient that the modules use.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError
+
+NANO = 1_000_000_000
+SWARM_PORT = 2377
+
+
+def quorum(managers: int) -> int:
+    """Managers that must be reachable for the raft log to accept changes."""
+    return managers // 2 + 1
+
+
+def tolerated_failures(managers: int) -> int:
+    return max(managers - 1, 0) // 2
+
+
+def natural_key(name: str) -> list:
+    """node2 before node10."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+
+
+def node_facts(node: dict) -> dict:
+    """One node of `docker node ls`, with the words the CLI uses."""
+    spec, desc, status = node.get("Spec", {}), node.get("Description", {}), node.get("Status", {})
+    manager = node.get("ManagerStatus") or {}
+    return {
+        "id": node["ID"],
+        "hostname": desc.get("Hostname", ""),
+        "role": spec.get("Role", "worker"),
+        "availability": spec.get("Availability", "active"),
+        "status": status.get("State", "unknown"),
+        "addr": status.get("Addr", ""),
+        "manager_status": ("Leader" if manager.get("Leader") else manager.get("Reachability", "").capitalize()),
+        "leader": bool(manager.get("Leader")),
+        "manager_addr": manager.get("Addr", ""),
+        "labels": spec.get("Labels") or {},
+        "engine_labels": (desc.get("Engine") or {}).get("Labels") or {},
+        "engine_version": (desc.get("Engine") or {}).get("EngineVersion", ""),
+        "version": (node.get("Version") or {}).get("Index"),
+    }
+
+
+def quorum_facts(nodes: list[dict]) -> dict:
+    """Manager count, reachable managers, the quorum and how many managers may fail, from node_facts()."""
+    managers = [n for n in nodes if n["role"] == "manager"]
+    reachable = [n for n in managers if n["manager_status"] in ("Leader", "Reachable")]
+    return {
+        "managers": len(managers),
+        "reachable": len(reachable),
+        "quorum": quorum(len(managers)),
+        "tolerated_failures": tolerated_failures(len(managers)),
+        "has_quorum": len(reachable) >= quorum(len(managers)),
+        "leader": next((n["hostname"] for n in managers if n["leader"]), None),
+    }
+
+
+@dataclass
+class ManagerPlan:
+    promote: list[str] = field(default_factory=list)
+    demote: list[str] = field(default_factory=list)
+    wanted: list[str] = field(default_factory=list)
+
+
+def plan_managers(nodes: list[dict], names: list[str] | None = None, count: int | None = None,
+                  allow_even: bool = False) -> ManagerPlan:
+    """Which nodes to promote and demote, in a quorum-safe order; DockerError says why a plan is refused.
+
+    By count, current reachable managers are kept (the leader first), then workers are added in name order.
+    Promotions come first; demotions take non-leaders before the leader, and none may leave fewer reachable
+    managers than the quorum of the managers that remain.
+    """
+    by_name = {n["hostname"]: n for n in nodes}
+    if names is not None:
+        unknown = sorted(set(names) - set(by_name), key=natural_key)
+        if unknown:
+            raise DockerError(f"managers: {', '.join(unknown)} not in this swarm "
+                              f"(nodes: {', '.join(sorted(by_name, key=natural_key))})")
+        wanted = sorted(set(names), key=natural_key)
+    else:
+        if count is None or count < 1:
+            raise DockerError(f"manager_count: {count!r} is not a positive number of managers")
+        if count > len(nodes):
+            raise DockerError(f"manager_count: {count} managers asked, but the swarm has {len(nodes)} nodes")
+        def rank(n: dict) -> tuple:
+            healthy_manager = n["role"] == "manager" and n["manager_status"] in ("Leader", "Reachable")
+            tier = 0 if healthy_manager else 2 if n["role"] == "manager" or n["status"] != "ready" else 1
+            return tier, not n["leader"], n["availability"] != "active", natural_key(n["hostname"])
+
+        wanted = sorted((n["hostname"] for n in sorted(nodes, key=rank)[:count]), key=natural_key)
+    if len(wanted) % 2 == 0 and not allow_even:
+        raise DockerError(f"{len(wanted)} managers tolerate no more failures than {len(wanted) - 1} and make a "
+                          f"split vote possible; ask for an odd count, or set allow_even: true")
+    plan = ManagerPlan(wanted=wanted)
+    plan.promote = [name for name in wanted if by_name[name]["role"] != "manager"]
+    current = [n for n in nodes if n["role"] == "manager"]
+    leaving = [n for n in current if n["hostname"] not in wanted]
+    leaving.sort(key=lambda n: (n["leader"], natural_key(n["hostname"])))
+    managers = len(current) + len(plan.promote)
+    reachable = sum(n["manager_status"] in ("Leader", "Reachable") for n in current) + len(plan.promote)
+    for node in leaving:
+        after = managers - 1
+        after_reachable = reachable - (node["manager_status"] in ("Leader", "Reachable"))
+        if after < 1 or after_reachable < quorum(after):
+            raise DockerError(f"demoting {node['hostname']} would leave {after_reachable} reachable of {after} "
+                              f"managers, below the quorum of {quorum(after)}; bring managers back first")
+        managers, reachable = after, after_reachable
+        plan.demote.append(node["hostname"])
+    return plan
+
+
+def wait_for(check, timeout: float, what: str, interval: float = 0.5):
+    """Poll check() until it returns something truthy; DockerError naming `what` after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise DockerError(f"timed out after {int(timeout)}s waiting for {what}")
+        time.sleep(interval)
+
+
+def normalise_addr(addr: str, port: int = SWARM_PORT) -> str:
+    """host or host:port -> host:port, as RemoteManagers lists them."""
+    return addr if re.search(r":\d+$", addr) and not addr.endswith("]") else f"{addr}:{port}"
+
+
+class SwarmAPI:
+    """What the swarm modules ask an engine; takes a docker.DockerClient so tests can pass another."""
+
+    def __init__(self, client):
+        self.client = client
+        self.api = client.api
+
+    def local(self) -> dict:
+        """The Swarm section of `docker info`: LocalNodeState, NodeID, ControlAvailable, Cluster, RemoteManagers."""
+        return self.api.info().get("Swarm") or {}
+
+    def is_manager(self) -> bool:
+        return bool(self.local().get("ControlAvailable"))
+
+    def require_manager(self, option_hint: str = "docker_host") -> None:
+        local = self.local()
+        if local.get("LocalNodeState") != "active" or not local.get("ControlAvailable"):
+            raise DockerError(f"{option_hint}: this engine is not a swarm manager "
+                              f"(state {local.get('LocalNodeState', 'unknown')}); point the module at a manager")
+
+    def swarm(self) -> dict:
+        return self.api.inspect_swarm()
+
+    def nodes(self) -> list[dict]:
+        return sorted((node_facts(n) for n in self.api.nodes()), key=lambda n: natural_key(n["hostname"]))
+
+    def node(self, node_id: str) -> dict:
+        return self.api.inspect_node(node_id)
+
+    def set_role(self, hostname: str, role: str) -> None:
+        node = next(n for n in self.api.nodes() if n["Description"]["Hostname"] == hostname)
+        spec = dict(node["Spec"], Role=role)
+        self.api.update_node(node["ID"], node["Version"]["Index"], spec)

@@ -1,0 +1,105 @@
+import pytest
+
+from ansible_collections.swarmops.ha.plugins.module_utils import swarm
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError
+
+
+def node(name, role="worker", reach=None, leader=False, state="ready"):
+    raw = {"ID": f"id-{name}", "Version": {"Index": 7},
+           "Spec": {"Role": role, "Availability": "active", "Labels": {}},
+           "Description": {"Hostname": name, "Engine": {"EngineVersion": "20.10.24", "Labels": {}}},
+           "Status": {"State": state, "Addr": "192.0.2.1"}}
+    if role == "manager":
+        raw["ManagerStatus"] = {"Leader": leader, "Reachability": reach or "reachable", "Addr": "192.0.2.1:2377"}
+    return swarm.node_facts(raw)
+
+
+def guide_swarm():
+    """The guide after `docker node promote node2 node3`."""
+    return [node("node1", "manager", leader=True), node("node2", "manager"), node("node3", "manager"),
+            node("node4"), node("node5")]
+
+
+@pytest.mark.parametrize("managers, need, tolerate", [(1, 1, 0), (2, 2, 0), (3, 2, 1), (4, 3, 1), (5, 3, 2)])
+def test_quorum_arithmetic(managers, need, tolerate):
+    assert swarm.quorum(managers) == need
+    assert swarm.tolerated_failures(managers) == tolerate
+
+
+def test_node_facts_speak_like_docker_node_ls():
+    facts = guide_swarm()
+    assert [n["manager_status"] for n in facts] == ["Leader", "Reachable", "Reachable", "", ""]
+    assert facts[0]["leader"] is True and facts[3]["role"] == "worker"
+
+
+def test_quorum_facts_after_leader_loss():
+    nodes = guide_swarm()
+    nodes[0] = node("node1", "manager", reach="unreachable", state="down")
+    nodes[1] = node("node2", "manager", leader=True)
+    facts = swarm.quorum_facts(nodes)
+    assert facts == {"managers": 3, "reachable": 2, "quorum": 2, "tolerated_failures": 1, "has_quorum": True,
+                     "leader": "node2"}
+
+
+def test_plan_by_count_promotes_workers_in_name_order():
+    nodes = [node("node1", "manager", leader=True)] + [node(f"node{i}") for i in (10, 2, 3, 4)]
+    plan = swarm.plan_managers(nodes, count=3)
+    assert plan.promote == ["node2", "node3"] and plan.demote == []
+
+
+def test_plan_is_empty_when_the_managers_are_already_right():
+    plan = swarm.plan_managers(guide_swarm(), count=3)
+    assert (plan.promote, plan.demote, plan.wanted) == ([], [], ["node1", "node2", "node3"])
+
+
+def test_plan_five_then_three_demotes_non_leaders_and_keeps_the_leader():
+    five = [node("node1", "manager", leader=True)] + [node(f"node{i}", "manager") for i in (2, 3, 4, 5)]
+    plan = swarm.plan_managers(five, names=["node1", "node4", "node5"])
+    assert plan.demote == ["node2", "node3"] and plan.promote == []
+
+
+def test_plan_demotes_the_leader_last():
+    plan = swarm.plan_managers(guide_swarm(), names=["node4"])
+    assert plan.promote == ["node4"] and plan.demote == ["node2", "node3", "node1"]
+
+
+def test_plan_refuses_even_counts_unless_allowed():
+    with pytest.raises(DockerError, match="2 managers .* allow_even"):
+        swarm.plan_managers(guide_swarm(), count=2)
+    assert swarm.plan_managers(guide_swarm(), count=2, allow_even=True).demote == ["node3"]
+
+
+def test_plan_refuses_unknown_names_and_impossible_counts():
+    with pytest.raises(DockerError, match="managers: node9 not in this swarm"):
+        swarm.plan_managers(guide_swarm(), names=["node1", "node9"])
+    with pytest.raises(DockerError, match="manager_count: 7 managers asked, but the swarm has 5 nodes"):
+        swarm.plan_managers(guide_swarm(), count=7)
+    with pytest.raises(DockerError, match="manager_count: 0"):
+        swarm.plan_managers(guide_swarm(), count=0)
+
+
+def test_plan_refuses_demotion_below_quorum_of_reachable_managers():
+    nodes = guide_swarm()
+    nodes[1] = node("node2", "manager", reach="unreachable", state="down")
+    nodes[2] = node("node3", "manager", reach="unreachable", state="down")
+    with pytest.raises(DockerError, match="demoting node2 would leave 1 reachable of 2 managers"):
+        swarm.plan_managers(nodes, names=["node1"])
+
+
+def test_plan_by_count_keeps_reachable_managers_over_unreachable_ones():
+    nodes = guide_swarm()
+    nodes[2] = node("node3", "manager", reach="unreachable", state="down")
+    plan = swarm.plan_managers(nodes, count=3)
+    assert plan.promote == ["node4"] and plan.demote == ["node3"]
+
+
+def test_wait_for_returns_the_first_truthy_answer_and_times_out():
+    answers = iter([None, 0, "ok"])
+    assert swarm.wait_for(lambda: next(answers), 5, "x", interval=0) == "ok"
+    with pytest.raises(DockerError, match="timed out after 0s waiting for the leader"):
+        swarm.wait_for(lambda: False, 0, "the leader", interval=0)
+
+
+@pytest.mark.parametrize("addr, expected", [("192.0.2.1", "192.0.2.1:2377"), ("192.0.2.1:4000", "192.0.2.1:4000")])
+def test_normalise_addr(addr, expected):
+    assert swarm.normalise_addr(addr) == expected
