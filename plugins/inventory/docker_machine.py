@@ -70,6 +70,7 @@ EXAMPLES = r"""
 plugin: swarmops.ha.docker_machine
 managers: 3
 
+---
 # inventories/docker_machine/docker_machine.docker_machine.yml: machines made with
 # `docker-machine create --driver virtualbox node1..node5`, named managers, a cached inventory.
 plugin: swarmops.ha.docker_machine

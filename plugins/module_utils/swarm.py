@@ -171,3 +171,53 @@ class SwarmAPI:
         node = next(n for n in self.api.nodes() if n["Description"]["Hostname"] == hostname)
         spec = dict(node["Spec"], Role=role)
         self.api.update_node(node["ID"], node["Version"]["Index"], spec)
+
+
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(option: str, value) -> int:
+    """Seconds (int) or a duration like '90d', '2160h', '1h30m' -> nanoseconds, as the Engine API wants."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value * NANO
+    text = str(value).strip()
+    if text.isdigit():
+        return int(text) * NANO
+    parts = re.findall(r"(\d+)([smhd])", text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise DockerError(f"{option}: {value!r} is not a duration (examples: 30 for seconds, 5s, 1h30m, 90d)")
+    return sum(int(n) * DURATION_UNITS[u] for n, u in parts) * NANO
+
+
+# option -> (path in the swarm Spec, value -> API value). One table for init, compare and update.
+SWARM_SETTINGS = {
+    "dispatcher_heartbeat": (("Dispatcher", "HeartbeatPeriod"), lambda v: parse_duration("dispatcher_heartbeat", v)),
+    "task_history_limit": (("Orchestration", "TaskHistoryRetentionLimit"), int),
+    "cert_expiry": (("CAConfig", "NodeCertExpiry"), lambda v: parse_duration("cert_expiry", v)),
+    "snapshot_interval": (("Raft", "SnapshotInterval"), int),
+    "autolock": (("EncryptionConfig", "AutoLockManagers"), bool),
+}
+
+
+def wanted_settings(params: dict) -> dict:
+    """The swarm settings a module was given, converted to API values; options left unset are not managed."""
+    return {option: convert(params[option]) for option, (_, convert) in SWARM_SETTINGS.items()
+            if params.get(option) is not None}
+
+
+def spec_settings(spec: dict, options) -> dict:
+    values = {}
+    for option in options:
+        section, key = SWARM_SETTINGS[option][0]
+        values[option] = (spec.get(section) or {}).get(key)
+    return values
+
+
+def apply_settings(spec: dict, settings: dict) -> dict:
+    """A copy of spec with the settings written in."""
+    updated = {key: (dict(value) if isinstance(value, dict) else value) for key, value in spec.items()}
+    for option, value in settings.items():
+        section, key = SWARM_SETTINGS[option][0]
+        updated.setdefault(section, {})
+        updated[section] = {**(updated[section] or {}), key: value}
+    return updated

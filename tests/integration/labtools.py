@@ -15,7 +15,7 @@ BIN = os.path.dirname(sys.executable)
 NETWORK = "swarmops-it"
 SUBNET = "172.30.97.0/24"
 PREFIX = "it-node"
-NODES = 3
+NODES = 5
 LAB_VARS = {"lab_nodes": NODES, "machines_prefix": PREFIX,
             "machines_driver_options": {"network": NETWORK, "subnet": SUBNET}}
 

@@ -4,10 +4,9 @@ import json
 import socket
 import subprocess
 
-import docker
 import pytest
 import requests
-from labtools import NETWORK, NODES, recap
+from labtools import NODES, recap
 
 from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError, connect
@@ -135,14 +134,3 @@ def test_stop_and_start_keep_the_address_and_the_disk(lab):
     engine = lab.engine(name)
     assert engine.volumes.get("kept-across-stop").attrs["Labels"] == {"proof": "disk"}
     assert "swarmops/lab-app:1" in {t for image in engine.images.list() for t in image.tags}
-
-
-def test_teardown_leaves_nothing_behind(lab, host_engine):
-    lab.playbook("teardown.yml")
-    label = {"label": f"{lab_lib.LABEL_STORE}={lab.store}"}
-    assert host_engine.containers.list(all=True, filters=label) == []
-    assert host_engine.volumes.list(filters=label) == []
-    with pytest.raises(docker.errors.NotFound):
-        host_engine.networks.get(NETWORK)
-    assert lab_lib.store_lib.list_machine_names(lab.store) == []
-    assert not (lab_lib.os.path.exists(lab_lib.os.path.join(lab.store, "certs")))

@@ -103,3 +103,26 @@ def test_wait_for_returns_the_first_truthy_answer_and_times_out():
 @pytest.mark.parametrize("addr, expected", [("192.0.2.1", "192.0.2.1:2377"), ("192.0.2.1:4000", "192.0.2.1:4000")])
 def test_normalise_addr(addr, expected):
     assert swarm.normalise_addr(addr) == expected
+
+
+@pytest.mark.parametrize("value, seconds", [(30, 30), ("30", 30), ("5s", 5), ("1h30m", 5400), ("90d", 7776000)])
+def test_parse_duration_to_nanoseconds(value, seconds):
+    assert swarm.parse_duration("cert_expiry", value) == seconds * swarm.NANO
+
+
+@pytest.mark.parametrize("value", ["soon", "5x", "1h 30m", -1, "h"])
+def test_parse_duration_names_option_and_value(value):
+    with pytest.raises(DockerError, match=f"cert_expiry: {value!r} is not a duration"):
+        swarm.parse_duration("cert_expiry", value)
+
+
+def test_settings_only_manage_what_was_given_and_write_into_a_copy():
+    wanted = swarm.wanted_settings({"dispatcher_heartbeat": "2s", "task_history_limit": None, "autolock": False})
+    assert wanted == {"dispatcher_heartbeat": 2 * swarm.NANO, "autolock": False}
+    spec = {"Dispatcher": {"HeartbeatPeriod": 5 * swarm.NANO}, "Raft": {"SnapshotInterval": 10000}}
+    assert swarm.spec_settings(spec, wanted) == {"dispatcher_heartbeat": 5 * swarm.NANO, "autolock": None}
+    updated = swarm.apply_settings(spec, wanted)
+    assert updated["Dispatcher"]["HeartbeatPeriod"] == 2 * swarm.NANO
+    assert updated["EncryptionConfig"] == {"AutoLockManagers": False}
+    assert updated["Raft"] == {"SnapshotInterval": 10000}
+    assert spec["Dispatcher"]["HeartbeatPeriod"] == 5 * swarm.NANO

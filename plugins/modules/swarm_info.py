@@ -1,0 +1,112 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, swarmops.ha contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: swarm_info
+short_description: What `docker node ls`, `docker service ls` and `docker info` say about a swarm, with quorum maths
+version_added: 0.1.0
+description:
+  - Reads, never changes. On a manager, returns every node (role, status, availability, manager status, leader,
+    addresses, labels, engine version), the quorum arithmetic, and summaries of services and tasks.
+    On a worker or an engine in no swarm, returns what the engine knows of itself.
+extends_documentation_fragment:
+  - swarmops.ha.docker
+options:
+  services:
+    description: Include the services summary.
+    type: bool
+    default: true
+  tasks:
+    description: Include the count of tasks per state.
+    type: bool
+    default: true
+author:
+  - swarmops.ha contributors
+"""
+
+EXAMPLES = r"""
+- name: Read the swarm from a manager
+  swarmops.ha.swarm_info:
+  register: swarm_state
+
+- name: Show the guide's `docker node ls`
+  ansible.builtin.debug:
+    msg: "{{ item.hostname }} {{ item.status }} {{ item.availability }} {{ item.manager_status }}"
+  loop: "{{ swarm_state.nodes }}"
+"""
+
+RETURN = r"""
+local:
+  description: This engine's swarm state (C(local_node_state), C(node_id), C(is_manager), C(engine_version)).
+  returned: always
+  type: dict
+nodes:
+  description: Every node, sorted by host name, as C(docker node ls) shows them.
+  returned: on a manager
+  type: list
+  elements: dict
+quorum:
+  description: C(managers), C(reachable), C(quorum), C(tolerated_failures), C(has_quorum), C(leader).
+  returned: on a manager
+  type: dict
+services:
+  description: Each service's name, image, mode, desired and running tasks.
+  returned: on a manager, with O(services=true)
+  type: list
+  elements: dict
+tasks:
+  description: Number of tasks per state (running, shutdown, failed ...).
+  returned: on a manager, with O(tasks=true)
+  type: dict
+"""
+
+import collections
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.swarmops.ha.plugins.module_utils import swarm as swarm_lib
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect, docker_spec, module_errors
+
+
+def service_summary(service: dict, running: int) -> dict:
+    spec = service["Spec"]
+    mode = spec.get("Mode", {})
+    return {
+        "name": spec["Name"],
+        "image": spec["TaskTemplate"]["ContainerSpec"]["Image"].split("@")[0],
+        "mode": "global" if "Global" in mode else "replicated",
+        "desired": (mode.get("Replicated") or {}).get("Replicas"),
+        "running": running,
+    }
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=docker_spec(services=dict(type="bool", default=True), tasks=dict(type="bool", default=True)),
+        supports_check_mode=True,
+    )
+    params = module.params
+    with module_errors(module, "swarm_info"):
+        client = connect(params)
+        info = client.api.info()
+        local = info.get("Swarm") or {}
+        result = {"local": {"local_node_state": local.get("LocalNodeState", "inactive"),
+                            "node_id": local.get("NodeID", ""), "is_manager": bool(local.get("ControlAvailable")),
+                            "engine_version": info.get("ServerVersion", ""), "name": info.get("Name", "")}}
+        if result["local"]["is_manager"] and result["local"]["local_node_state"] == "active":
+            api = swarm_lib.SwarmAPI(client)
+            result["nodes"] = api.nodes()
+            result["quorum"] = swarm_lib.quorum_facts(result["nodes"])
+            tasks = client.api.tasks() if params["services"] or params["tasks"] else []
+            if params["services"]:
+                running = collections.Counter(t["ServiceID"] for t in tasks if t["Status"]["State"] == "running")
+                result["services"] = sorted((service_summary(s, running[s["ID"]]) for s in client.api.services()),
+                                            key=lambda s: s["name"])
+            if params["tasks"]:
+                result["tasks"] = dict(collections.Counter(t["Status"]["State"] for t in tasks))
+        module.exit_json(changed=False, **result)
+
+
+if __name__ == "__main__":
+    main()

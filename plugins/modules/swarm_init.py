@@ -1,0 +1,179 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, swarmops.ha contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: swarm_init
+short_description: Create a swarm on its first manager, or keep the existing one's settings
+version_added: 0.1.0
+description:
+  - C(docker swarm init) made idempotent. On an engine that is in no swarm, creates one with this engine as leader.
+    On a manager of an existing swarm, changes nothing but the settings given here that differ (shown in diff).
+  - "Returns the join tokens and, with O(autolock=true), the unlock key. Register the result with C(no_log: true):
+    module results cannot mark single values secret."
+extends_documentation_fragment:
+  - swarmops.ha.docker
+options:
+  advertise_addr:
+    description:
+      - Address other nodes reach this manager at (C(--advertise-addr)); the inventory's C(swarm_advertise_addr).
+    type: str
+  listen_addr:
+    description: Address the manager listens on for swarm traffic.
+    type: str
+    default: 0.0.0.0:2377
+  data_path_addr:
+    description: Address for data (overlay VXLAN) traffic, when it differs from O(advertise_addr).
+    type: str
+  default_addr_pool:
+    description: Address pools for overlay networks, for example V(10.20.0.0/16). Only used when creating the swarm.
+    type: list
+    elements: str
+  subnet_size:
+    description: Prefix length of each overlay network taken from O(default_addr_pool).
+    type: int
+  autolock:
+    description: Encrypt the managers' raft keys at rest; an engine restart then needs the unlock key.
+    type: bool
+  dispatcher_heartbeat:
+    description:
+      - How often nodes report to the dispatcher (seconds, or V(5s), V(1m)); shorter detects a lost node sooner.
+    type: raw
+  task_history_limit:
+    description: Finished tasks kept per slot.
+    type: int
+  cert_expiry:
+    description: Validity of node certificates (seconds, or V(2160h), V(90d)).
+    type: raw
+  snapshot_interval:
+    description: Raft log entries between snapshots.
+    type: int
+  rotate_worker_token:
+    description: Make a new worker join token (the old one stops working).
+    type: bool
+    default: false
+  rotate_manager_token:
+    description: Make a new manager join token.
+    type: bool
+    default: false
+notes:
+  - Settings not given are left as the swarm has them.
+  - Check mode reports what would change and changes nothing.
+author:
+  - swarmops.ha contributors
+"""
+
+EXAMPLES = r"""
+- name: Create the swarm on node1, as `docker swarm init --advertise-addr` does
+  swarmops.ha.swarm_init:
+    docker_host: "{{ docker_host }}"
+    validate_certs: true
+    ca_path: "{{ ca_path }}"
+    client_cert: "{{ client_cert }}"
+    client_key: "{{ client_key }}"
+    advertise_addr: "{{ swarm_advertise_addr }}"
+    dispatcher_heartbeat: 2s
+  register: swarm
+  no_log: true
+"""
+
+RETURN = r"""
+swarm_id:
+  description: The swarm's id (empty in check mode before the swarm exists).
+  returned: always
+  type: str
+node_id:
+  description: This manager's node id.
+  returned: always
+  type: str
+join_tokens:
+  description: Join tokens, C(worker) and C(manager). Secret.
+  returned: when the swarm exists
+  type: dict
+unlock_key:
+  description: The key that unlocks an autolocked manager. Secret; keep it in a vault.
+  returned: when autolock is on
+  type: str
+settings:
+  description: The managed settings as the swarm has them now (durations in nanoseconds).
+  returned: always
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.swarmops.ha.plugins.module_utils import swarm as swarm_lib
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import (
+    DockerError,
+    connect,
+    docker_spec,
+    module_errors,
+)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=docker_spec(
+            advertise_addr=dict(type="str"),
+            listen_addr=dict(type="str", default="0.0.0.0:2377"),
+            data_path_addr=dict(type="str"),
+            default_addr_pool=dict(type="list", elements="str"),
+            subnet_size=dict(type="int"),
+            autolock=dict(type="bool"),
+            dispatcher_heartbeat=dict(type="raw"),
+            task_history_limit=dict(type="int"),
+            cert_expiry=dict(type="raw"),
+            snapshot_interval=dict(type="int"),
+            rotate_worker_token=dict(type="bool", default=False, no_log=False),
+            rotate_manager_token=dict(type="bool", default=False, no_log=False),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    with module_errors(module, "swarm_init"):
+        wanted = swarm_lib.wanted_settings(params)
+        api = swarm_lib.SwarmAPI(connect(params))
+        local = api.local()
+        state = local.get("LocalNodeState")
+        if state == "locked":
+            raise DockerError("the swarm on this engine is locked; unlock it with its unlock key first")
+        if state == "active" and not local.get("ControlAvailable"):
+            raise DockerError("this engine is a worker of a swarm; point swarm_init at a manager")
+        created = state != "active"
+        if created:
+            before = {}
+            if not module.check_mode:
+                api.api.init_swarm(
+                    advertise_addr=params["advertise_addr"], listen_addr=params["listen_addr"],
+                    swarm_spec=swarm_lib.apply_settings({}, wanted) or None,
+                    default_addr_pool=params["default_addr_pool"], subnet_size=params["subnet_size"],
+                    data_path_addr=params["data_path_addr"])
+            changes = wanted
+        else:
+            current = api.swarm()
+            before = swarm_lib.spec_settings(current["Spec"], wanted)
+            changes = {k: v for k, v in wanted.items() if before[k] != v}
+            rotate = params["rotate_worker_token"] or params["rotate_manager_token"]
+            if (changes or rotate) and not module.check_mode:
+                api.api.update_swarm(current["Version"]["Index"], swarm_lib.apply_settings(current["Spec"], changes),
+                                     rotate_worker_token=params["rotate_worker_token"],
+                                     rotate_manager_token=params["rotate_manager_token"])
+            changes = {**changes, **({"rotated_tokens": True} if rotate else {})}
+        result = {"swarm_id": "", "node_id": local.get("NodeID", ""), "settings": {**before, **wanted}}
+        if not module.check_mode or not created:
+            info = api.swarm()
+            result.update(swarm_id=info["ID"], node_id=api.local().get("NodeID", ""),
+                          join_tokens={"worker": info["JoinTokens"]["Worker"],
+                                       "manager": info["JoinTokens"]["Manager"]},
+                          settings=swarm_lib.spec_settings(info["Spec"], swarm_lib.SWARM_SETTINGS))
+            if info["Spec"].get("EncryptionConfig", {}).get("AutoLockManagers"):
+                result["unlock_key"] = api.api.get_unlock_key().get("UnlockKey", "")
+        after = {**before, **{k: v for k, v in changes.items() if k in swarm_lib.SWARM_SETTINGS}}
+        module.exit_json(changed=created or bool(changes), created=created,
+                         diff={"before": {"swarm": "active" if not created else "none", **before},
+                               "after": {"swarm": "active", **after}},
+                         **result)
+
+
+if __name__ == "__main__":
+    main()
