@@ -149,9 +149,6 @@ class SwarmAPI:
         """The Swarm section of `docker info`: LocalNodeState, NodeID, ControlAvailable, Cluster, RemoteManagers."""
         return self.api.info().get("Swarm") or {}
 
-    def is_manager(self) -> bool:
-        return bool(self.local().get("ControlAvailable"))
-
     def require_manager(self, option_hint: str = "docker_host") -> None:
         local = self.local()
         if local.get("LocalNodeState") != "active" or not local.get("ControlAvailable"):
@@ -163,9 +160,6 @@ class SwarmAPI:
 
     def nodes(self) -> list[dict]:
         return sorted((node_facts(n) for n in self.api.nodes()), key=lambda n: natural_key(n["hostname"]))
-
-    def node(self, node_id: str) -> dict:
-        return self.api.inspect_node(node_id)
 
     def set_role(self, hostname: str, role: str) -> None:
         node = next(n for n in self.api.nodes() if n["Description"]["Hostname"] == hostname)
