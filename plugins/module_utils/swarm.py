@@ -149,6 +149,13 @@ class SwarmAPI:
         """The Swarm section of `docker info`: LocalNodeState, NodeID, ControlAvailable, Cluster, RemoteManagers."""
         return self.api.info().get("Swarm") or {}
 
+    def unlocked_local(self) -> dict:
+        """local(), refusing a locked node: nothing can be read or changed there before it is unlocked."""
+        local = self.local()
+        if local.get("LocalNodeState") == "locked":
+            raise DockerError("the swarm on this engine is locked; unlock it with its unlock key first")
+        return local
+
     def require_manager(self, option_hint: str = "docker_host") -> None:
         local = self.local()
         if local.get("LocalNodeState") != "active" or not local.get("ControlAvailable"):

@@ -133,10 +133,8 @@ def main():
     with module_errors(module, "swarm_init"):
         wanted = swarm_lib.wanted_settings(params)
         api = swarm_lib.SwarmAPI(connect(params))
-        local = api.local()
+        local = api.unlocked_local()
         state = local.get("LocalNodeState")
-        if state == "locked":
-            raise DockerError("the swarm on this engine is locked; unlock it with its unlock key first")
         if state == "active" and not local.get("ControlAvailable"):
             raise DockerError("this engine is a worker of a swarm; point swarm_init at a manager")
         created = state != "active"

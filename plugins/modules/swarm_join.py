@@ -112,10 +112,8 @@ def main():
     params = module.params
     with module_errors(module, "swarm_join"):
         api = swarm_lib.SwarmAPI(connect(params))
-        local = api.local()
+        local = api.unlocked_local()
         state = local.get("LocalNodeState", "inactive")
-        if state == "locked":
-            raise DockerError("this node's swarm is locked; unlock it with its unlock key first")
         actions = []
         if params["state"] == "absent":
             if state != "inactive":

@@ -56,6 +56,13 @@ class Lab:
             raise AssertionError(f"{' '.join(args)} exited {returncode}:\n{out[-4000:]}")
         return out
 
+    def module(self, name, args, host="localhost"):
+        """Run swarmops.ha.<name> on the controller for `host`; returns (failed, result)."""
+        out = self.run("ansible", host, "-m", f"swarmops.ha.{name}", "-a", json.dumps(args), "--connection", "local",
+                       "-e", "ansible_python_interpreter={{ ansible_playbook_python }}", check=False)
+        status, _, result = out.partition("=>")
+        return "FAILED" in status, json.loads(result)
+
     def playbook(self, name, *extra, live=False, check=True):
         return self.run("ansible-playbook", f"playbooks/{name}", "-e", json.dumps(LAB_VARS), *extra,
                         live=live, check=check)

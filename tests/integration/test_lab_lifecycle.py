@@ -107,8 +107,9 @@ def test_check_mode_reports_a_new_machine_and_creates_nothing(lab, host_engine):
 
 
 def machine(lab, name, state):
-    return json.loads(lab.run("ansible", "localhost", "-m", "swarmops.ha.machine", "-a",
-                              json.dumps({"name": name, "state": state})).split("=>", 1)[1])
+    failed, result = lab.module("machine", {"name": name, "state": state})
+    assert not failed, result
+    return result
 
 
 def port_open(ip, port):

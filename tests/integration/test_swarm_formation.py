@@ -1,7 +1,5 @@
 """site.yml forms the guide's swarm: node1 Leader, node2 and node3 Reachable, node4 and node5 workers."""
 
-import json
-
 from labtools import NODES
 
 from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
@@ -13,14 +11,6 @@ def node_ls(lab):
                                            "Leader" if (n.get("ManagerStatus") or {}).get("Leader")
                                            else (n.get("ManagerStatus") or {}).get("Reachability", ""))
             for n in nodes}
-
-
-def module(lab, name, args, host=None):
-    """Run a collection module against a lab engine; returns (failed, result)."""
-    host = host or lab.names[0]
-    out = lab.run("ansible", host, "-m", f"swarmops.ha.{name}", "-a", json.dumps(args), "--connection", "local",
-                  "-e", "ansible_python_interpreter={{ ansible_playbook_python }}", check=False)
-    return "FAILED" in out.split("=>", 1)[0], json.loads(out.split("=>", 1)[1])
 
 
 def connection(lab, host):
@@ -40,7 +30,7 @@ def test_node_list_matches_the_guide(lab):
 
 
 def test_swarm_info_reports_quorum_arithmetic(lab):
-    failed, result = module(lab, "swarm_info", connection(lab, lab.names[1]))
+    failed, result = lab.module("swarm_info", connection(lab, lab.names[1]), lab.names[1])
     assert not failed
     assert result["quorum"] == {"managers": 3, "reachable": 3, "quorum": 2, "tolerated_failures": 1,
                                 "has_quorum": True, "leader": lab.names[0]}
@@ -49,19 +39,19 @@ def test_swarm_info_reports_quorum_arithmetic(lab):
 
 def test_promote_refuses_unknown_names_and_even_counts_and_changes_nothing(lab):
     before = node_ls(lab)
-    failed, result = module(lab, "swarm_promote", {**connection(lab, lab.names[0]),
+    failed, result = lab.module("swarm_promote", {**connection(lab, lab.names[0]),
                                                    "managers": [lab.names[0], "no-such-node"]})
     assert failed and "managers: no-such-node not in this swarm" in result["msg"]
-    failed, result = module(lab, "swarm_promote", {**connection(lab, lab.names[0]), "manager_count": 4})
+    failed, result = lab.module("swarm_promote", {**connection(lab, lab.names[0]), "manager_count": 4})
     assert failed and "4 managers" in result["msg"] and "allow_even" in result["msg"]
     assert node_ls(lab) == before
 
 
 def test_five_managers_then_three_demotes_safely(lab):
     conn = connection(lab, lab.names[0])
-    failed, grown = module(lab, "swarm_promote", {**conn, "manager_count": 5})
+    failed, grown = lab.module("swarm_promote", {**conn, "manager_count": 5})
     assert not failed and grown["promoted"] == lab.names[3:]
-    failed, shrunk = module(lab, "swarm_promote", {**conn, "managers": lab.names[:3]})
+    failed, shrunk = lab.module("swarm_promote", {**conn, "managers": lab.names[:3]})
     assert not failed and shrunk["demoted"] == lab.names[3:]
     assert shrunk["quorum"]["reachable"] == 3
     assert node_ls(lab)[lab.names[0]] == ("manager", "ready", "Leader")
