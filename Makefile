@@ -6,7 +6,7 @@ PYTHON ?= python3
 LAB_NODES ?= 5
 PYTEST_ARGS ?=
 
-.PHONY: setup engine run test unit integration lint build teardown clean
+.PHONY: setup engine run test unit integration molecule lint build teardown clean
 
 setup: $(VENV)/.installed
 
@@ -25,6 +25,7 @@ run: setup engine
 
 test: setup engine
 	$(BIN)/python -m pytest tests/unit tests/integration $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory molecule
 
 unit: setup
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
@@ -32,9 +33,12 @@ unit: setup
 integration: setup engine
 	$(BIN)/python -m pytest tests/integration $(PYTEST_ARGS)
 
+molecule: setup engine
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test
+
 lint: setup
 	$(BIN)/ruff check plugins tests bench
-	$(BIN)/ansible-lint --profile production playbooks roles
+	$(BIN)/ansible-lint --profile production playbooks roles molecule
 	for m in $$(ls plugins/modules/*.py | xargs -n1 basename | sed 's/\.py$$//'); do \
 	  $(BIN)/ansible-doc swarmops.ha.$$m >/dev/null || exit 1; done
 	$(BIN)/ansible-doc -t inventory swarmops.ha.docker_machine >/dev/null

@@ -168,10 +168,29 @@ class SwarmAPI:
     def nodes(self) -> list[dict]:
         return sorted((node_facts(n) for n in self.api.nodes()), key=lambda n: natural_key(n["hostname"]))
 
+    def node(self, name: str) -> dict | None:
+        """A node's inspect data by hostname or id; None when the swarm has no such node."""
+        nodes = self.api.nodes()
+        return next((n for n in nodes if n["ID"] == name), None) or next(
+            (n for n in nodes if n["Description"]["Hostname"] == name), None)
+
+    def update_spec(self, hostname: str, **changes) -> None:
+        node = self.node(hostname)
+        self.api.update_node(node["ID"], node["Version"]["Index"], dict(node["Spec"], **changes))
+
     def set_role(self, hostname: str, role: str) -> None:
-        node = next(n for n in self.api.nodes() if n["Description"]["Hostname"] == hostname)
-        spec = dict(node["Spec"], Role=role)
-        self.api.update_node(node["ID"], node["Version"]["Index"], spec)
+        self.update_spec(hostname, Role=role)
+
+
+def wanted_node_spec(spec: dict, labels: dict | None = None, replace_labels: bool = False,
+                     labels_to_remove: list[str] | None = None, availability: str | None = None) -> dict:
+    """The node Spec after the wanted labels and availability; equal to spec when nothing would change."""
+    current = spec.get("Labels") or {}
+    wanted = {} if replace_labels else dict(current)
+    wanted.update({key: str(value) for key, value in (labels or {}).items()})
+    for key in labels_to_remove or []:
+        wanted.pop(key, None)
+    return {**spec, "Labels": wanted, "Availability": availability or spec.get("Availability", "active")}
 
 
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}

@@ -38,7 +38,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 local:
-  description: This engine's swarm state (C(local_node_state), C(node_id), C(is_manager), C(engine_version)).
+  description: This engine's swarm state and identity
+    (C(local_node_state), C(node_id), C(is_manager), C(engine_version),
+    C(name), C(engine_labels) as C(key=value) strings).
   returned: always
   type: dict
 nodes:
@@ -93,7 +95,8 @@ def main():
         local = info.get("Swarm") or {}
         result = {"local": {"local_node_state": local.get("LocalNodeState", "inactive"),
                             "node_id": local.get("NodeID", ""), "is_manager": bool(local.get("ControlAvailable")),
-                            "engine_version": info.get("ServerVersion", ""), "name": info.get("Name", "")}}
+                            "engine_version": info.get("ServerVersion", ""), "name": info.get("Name", ""),
+                            "engine_labels": info.get("Labels") or []}}
         if result["local"]["is_manager"] and result["local"]["local_node_state"] == "active":
             api = swarm_lib.SwarmAPI(client)
             result["nodes"] = api.nodes()

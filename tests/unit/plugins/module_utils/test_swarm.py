@@ -126,3 +126,22 @@ def test_settings_only_manage_what_was_given_and_write_into_a_copy():
     assert updated["EncryptionConfig"] == {"AutoLockManagers": False}
     assert updated["Raft"] == {"SnapshotInterval": 10000}
     assert spec["Dispatcher"]["HeartbeatPeriod"] == 5 * swarm.NANO
+
+
+SPEC = {"Role": "worker", "Availability": "active", "Labels": {"zone": "a", "disk": "ssd"}}
+
+
+@pytest.mark.parametrize("kwargs, labels, availability", [
+    ({}, {"zone": "a", "disk": "ssd"}, "active"),
+    ({"labels": {"zone": "b", "rack": 7}}, {"zone": "b", "disk": "ssd", "rack": "7"}, "active"),
+    ({"labels": {"rack": "7"}, "replace_labels": True}, {"rack": "7"}, "active"),
+    ({"labels_to_remove": ["disk", "absent"], "availability": "drain"}, {"zone": "a"}, "drain"),
+])
+def test_wanted_node_spec_merges_replaces_and_removes_labels(kwargs, labels, availability):
+    wanted = swarm.wanted_node_spec(SPEC, **kwargs)
+    assert (wanted["Labels"], wanted["Availability"], wanted["Role"]) == (labels, availability, "worker")
+    assert SPEC["Labels"] == {"zone": "a", "disk": "ssd"}
+
+
+def test_wanted_node_spec_of_a_node_without_labels():
+    assert swarm.wanted_node_spec({"Role": "manager"}) == {"Role": "manager", "Labels": {}, "Availability": "active"}
