@@ -5,6 +5,7 @@ import os
 import pytest
 from labtools import Lab
 
+from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect
 
 
@@ -14,9 +15,26 @@ def host_engine():
 
 
 @pytest.fixture(scope="session")
-def lab(tmp_path_factory, request):
+def lab(tmp_path_factory, request, host_engine):
     store = str(tmp_path_factory.mktemp("machine-store"))
     the_lab = Lab(store, request.config)
+    remove_stale_machines(host_engine, the_lab.names, store)
+    the_lab.playbook("site.yml", "--tags", "machines", live=True)
+    # What --check does on fresh machines is recorded before the real run changes them.
+    the_lab.check_run = the_lab.playbook("site.yml", "--check", live=True)
+    the_lab.after_check = {name: the_lab.engine(name).info()["Swarm"]["LocalNodeState"] for name in the_lab.names}
+    the_lab.profiles_after_check = the_lab.run("ansible", "docker_machine", "-m", "ansible.builtin.command",
+                                               "-a", "grep -c docker-compose .profile", check=False)
     the_lab.first_run = the_lab.playbook("site.yml", live=True)
     yield the_lab
     the_lab.playbook("teardown.yml", check=False)
+
+
+def remove_stale_machines(client, names, store):
+    """Machines of these names left by an interrupted earlier session (another store) would block this lab."""
+    for name in names:
+        info = lab_lib.find_container(client, name)
+        owner = ((info or {}).get("Config", {}).get("Labels") or {}).get(lab_lib.LABEL_STORE)
+        if info is not None and owner != store:
+            print(f"removing {name}, left by an earlier session's store {owner}")
+            lab_lib.remove_machine(client, owner, name)

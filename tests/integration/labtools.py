@@ -56,12 +56,15 @@ class Lab:
             raise AssertionError(f"{' '.join(args)} exited {returncode}:\n{out[-4000:]}")
         return out
 
-    def module(self, name, args, host="localhost"):
+    def module(self, name, args, host="localhost", check_mode=False):
         """Run swarmops.ha.<name> on the controller for `host`; returns (failed, result)."""
         out = self.run("ansible", host, "-m", f"swarmops.ha.{name}", "-a", json.dumps(args), "--connection", "local",
-                       "-e", "ansible_python_interpreter={{ ansible_playbook_python }}", check=False)
-        status, _, result = out.partition("=>")
-        return "FAILED" in status, json.loads(result)
+                       "-e", "ansible_python_interpreter={{ ansible_playbook_python }}",
+                       # the callbacks keep a result's diff only from -vvv on
+                       *(["--check", "--diff", "-vvv"] if check_mode else []), check=False)
+        status = re.search(rf"^{re.escape(host)} \| (\S+).* => ", out, re.M)
+        result, _ = json.JSONDecoder().raw_decode(out[status.end():])
+        return status.group(1).startswith("FAILED"), result
 
     def playbook(self, name, *extra, live=False, check=True):
         return self.run("ansible-playbook", f"playbooks/{name}", "-e", json.dumps(LAB_VARS), *extra,

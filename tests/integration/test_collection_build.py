@@ -17,7 +17,9 @@ def run(*args, cwd, env=None):
 def test_built_tarball_installs_and_every_plugin_documents_itself(tmp_path):
     run("ansible-galaxy", "collection", "build", "--output-path", str(tmp_path), ROOT, cwd=tmp_path)
     tarball = next(tmp_path.glob("swarmops-ha-*.tar.gz"))
-    run("ansible-galaxy", "collection", "install", "-p", str(tmp_path / "installed"), str(tarball), cwd=tmp_path)
+    # --force: a copy elsewhere on the collections path (e.g. ~/.ansible) must not stand in for this install.
+    run("ansible-galaxy", "collection", "install", "--force", "-p", str(tmp_path / "installed"), str(tarball),
+        cwd=tmp_path)
     installed = tmp_path / "installed" / "ansible_collections" / "swarmops" / "ha"
     assert not (installed / ".collections").exists() and not (installed / ".venv").exists()
     env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(tmp_path / "installed")}

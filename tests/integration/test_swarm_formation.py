@@ -1,8 +1,11 @@
 """site.yml forms the guide's swarm: node1 Leader, node2 and node3 Reachable, node4 and node5 workers."""
 
-from labtools import NODES
+import re
+
+from labtools import NODES, recap
 
 from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
+from ansible_collections.swarmops.ha.plugins.module_utils import swarm as swarm_lib
 
 
 def node_ls(lab):
@@ -55,3 +58,81 @@ def test_five_managers_then_three_demotes_safely(lab):
     assert not failed and shrunk["demoted"] == lab.names[3:]
     assert shrunk["quorum"]["reachable"] == 3
     assert node_ls(lab)[lab.names[0]] == ("manager", "ready", "Leader")
+
+
+def test_check_mode_on_fresh_machines_reports_every_change_and_makes_none(lab):
+    totals = recap(lab.check_run)
+    assert all(totals[name]["failed"] == 0 and totals[name]["changed"] >= 2 for name in lab.names)
+    assert "Create the swarm on the first manager" in lab.check_run
+    assert lab.after_check == dict.fromkeys(lab.names, "inactive")
+    # grep -c prints 0 and exits 1 on every machine: no profile got the alias.
+    assert sorted(re.findall(r"^(\S+) \| FAILED \| rc=1 >>\n0", lab.profiles_after_check, re.M)) == lab.names
+
+
+def node_module(lab, **args):
+    return lab.module("swarm_node", {**connection(lab, lab.names[0]), **args})
+
+
+def node_spec(lab, name):
+    return next(n["Spec"] for n in lab.engine(lab.names[0]).api.nodes() if n["Description"]["Hostname"] == name)
+
+
+def test_swarm_node_sets_labels_and_availability_with_honest_check_mode(lab):
+    name = lab.names[3]
+    wanted = {"name": name, "labels": {"disk": "ssd"}, "availability": "drain"}
+    failed, checked = lab.module("swarm_node", {**connection(lab, lab.names[0]), **wanted}, check_mode=True)
+    assert not failed and checked["changed"] and checked["diff"]["after"] == {"labels": {"disk": "ssd"},
+                                                                               "availability": "drain"}
+    assert node_spec(lab, name).get("Availability") == "active"
+
+    failed, changed = node_module(lab, **wanted)
+    assert not failed and changed["changed"]
+    assert (node_spec(lab, name)["Labels"], node_spec(lab, name)["Availability"]) == ({"disk": "ssd"}, "drain")
+    assert node_module(lab, **wanted)[1]["changed"] is False
+
+    failed, restored = node_module(lab, name=name, labels_to_remove=["disk"], availability="active")
+    assert not failed and restored["changed"]
+    assert (node_spec(lab, name).get("Labels"), node_spec(lab, name)["Availability"]) == ({}, "active")
+
+
+def test_swarm_node_refuses_unknown_nodes_and_removing_a_live_one(lab):
+    failed, result = node_module(lab, name="no-such-node", labels={"a": "b"})
+    assert failed and "name: 'no-such-node' is not a node of this swarm" in result["msg"]
+    failed, result = node_module(lab, name=lab.names[4], state="absent")
+    assert failed and "is ready, not down" in result["msg"]
+    failed, result = node_module(lab, name=lab.names[1], state="absent", force=True)
+    assert failed and "is a manager" in result["msg"]
+    assert len(node_ls(lab)) == NODES
+
+
+def test_node_labels_from_the_inventory_are_applied_once(lab):
+    labelled = recap(lab.playbook("site.yml", "--tags", "swarm", "-e", '{"swarm_node_labels": {"tier": "it"}}'))
+    assert all(labelled[name]["changed"] == 1 for name in lab.names)
+    assert all(node_spec(lab, name)["Labels"] == {"tier": "it"} for name in lab.names)
+    again = recap(lab.playbook("site.yml", "--tags", "swarm", "-e", '{"swarm_node_labels": {"tier": "it"}}'))
+    assert all(again[name]["changed"] == 0 for name in lab.names)
+
+
+def test_engine_labels_from_node_bootstrap_restart_the_engine_once(lab):
+    worker = lab.names[4]
+    labels = ["-e", '{"node_bootstrap_engine_labels": {"zone": "it", "disk": "ssd"}}', "--limit", worker]
+    first = recap(lab.playbook("site.yml", "--tags", "bootstrap", *labels))
+    assert first[worker]["changed"] == 2  # the configuration, and the handler's restart
+    assert lab.engine(worker).info()["Labels"] == ["disk=ssd", "zone=it"]
+    assert recap(lab.playbook("site.yml", "--tags", "bootstrap", *labels))[worker]["changed"] == 0
+
+
+def test_a_sixth_machine_joins_alone_and_leaves_cleanly(lab):
+    sixth = f"it-node{NODES + 1}"
+    grown = recap(lab.playbook("site.yml", "-e", f"lab_nodes={NODES + 1}"))
+    assert grown[sixth]["changed"] >= 2 and grown[sixth]["failed"] == 0
+    assert {name: grown[name]["changed"] for name in lab.names} == dict.fromkeys(lab.names, 0)
+    assert node_ls(lab)[sixth] == ("worker", "ready", "")
+
+    sixth_conn = lab_lib.engine_params(lab.record(sixth))
+    assert not lab.module("swarm_join", {**sixth_conn, "state": "absent"}, sixth)[0]
+    swarm_lib.wait_for(lambda: node_ls(lab)[sixth][1] == "down", 60, f"{sixth} to be down")
+    failed, removed = node_module(lab, name=sixth, state="absent")
+    assert not failed and removed["changed"]
+    assert not lab.module("machine", {"name": sixth, "state": "absent"})[0]
+    assert sixth not in node_ls(lab) and len(node_ls(lab)) == NODES
