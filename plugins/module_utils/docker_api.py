@@ -12,7 +12,7 @@ from ansible.module_utils.basic import env_fallback
 
 try:
     import docker
-    from docker.errors import DockerException
+    from docker.errors import DockerException, NotFound
 
     HAS_DOCKER = True
     DOCKER_IMPORT_ERROR = None
@@ -20,6 +20,7 @@ except ImportError as exc:  # pragma: no cover - reported by require_sdk()
     HAS_DOCKER = False
     DOCKER_IMPORT_ERROR = exc
     DockerException = Exception
+    NotFound = LookupError
 
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 
@@ -99,6 +100,14 @@ def connect(params: dict) -> docker.DockerClient:
         return client
     except DockerException as exc:
         raise DockerError(f"cannot reach the Docker engine at {params.get('docker_host')}: {describe(exc)}") from exc
+
+
+def inspect(inspect_call, ref: str) -> dict | None:
+    """An engine object's inspect data, None when it does not exist."""
+    try:
+        return inspect_call(ref)
+    except NotFound:
+        return None
 
 
 def describe(exc: BaseException) -> str:

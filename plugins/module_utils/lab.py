@@ -28,12 +28,7 @@ import tempfile
 import time
 
 from ansible_collections.swarmops.ha.plugins.module_utils import machine_store as store_lib
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError, describe
-
-try:
-    from docker.errors import NotFound
-except ImportError:  # pragma: no cover - docker_api.require_sdk() reports it
-    NotFound = LookupError
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError, NotFound, describe, inspect
 
 LABEL_MACHINE = "swarmops.lab.machine"
 LABEL_STORE = "swarmops.lab.store"
@@ -179,14 +174,6 @@ def recipe_inputs(recipe: str, base_id: str) -> str:
     for name in sorted(files):
         digest.update(name.encode() + b"\0" + files[name].encode())
     return digest.hexdigest()[:16]
-
-
-def inspect(inspect_call, ref: str) -> dict | None:
-    """An engine object's inspect data, None when it does not exist."""
-    try:
-        return inspect_call(ref)
-    except NotFound:
-        return None
 
 
 def image_labels(client, ref: str) -> dict | None:
