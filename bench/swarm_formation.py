@@ -1,0 +1,166 @@
+"""Swarm formation: site.yml's swarm play against a plain shell script of the guide's docker CLI calls.
+
+One lab of five machines of its own (bench-node1..5, network swarmops-bench, a temp store) is made once with
+site.yml's machines and bootstrap plays. Each round resets the swarm (every node leaves) and forms it twice, in
+alternating order: once with the shell script (`swarm init`, `join-token`, four `swarm join`, `node promote`,
+then polling `node ls` until both new managers are Reachable, as the swarm_promote module waits), once with
+`ansible-playbook site.yml --tags swarm`; then it times a second run of the play, which must change nothing.
+It prints the medians and the ratios, writes reports/bench/swarm_formation.md and tears the lab down. It
+measures, it does not judge: no assertions.
+
+    .venv/bin/python bench/swarm_formation.py [--rounds 3] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import datetime
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+BIN = os.path.dirname(sys.executable)
+sys.path.insert(0, os.path.join(REPO, ".collections"))
+
+from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib  # noqa: E402
+from ansible_collections.swarmops.ha.plugins.module_utils import machine_store  # noqa: E402
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect  # noqa: E402
+
+NODES = 5
+PREFIX = "bench-node"
+LAB_VARS = {"lab_nodes": NODES, "machines_prefix": PREFIX,
+            "machines_driver_options": {"network": "swarmops-bench", "subnet": "172.30.96.0/24"}}
+
+SHELL = r"""
+set -eu
+# d N args: the docker CLI against machine N's engine, as `eval $(docker-machine env nodeN)` would set it up.
+d() { i=$1; shift; n=$(eval echo "\$N$i"); ip=$(eval echo "\$IP$i")
+      docker -H "tcp://$ip:2376" --tlsverify --tlscacert "$STORE/machines/$n/ca.pem" \
+        --tlscert "$STORE/machines/$n/cert.pem" --tlskey "$STORE/machines/$n/key.pem" "$@"; }
+d 1 swarm init --advertise-addr "$IP1" >/dev/null
+TOKEN=$(d 1 swarm join-token -q worker)
+for i in 2 3 4 5; do
+  d "$i" swarm join --token "$TOKEN" --advertise-addr "$(eval echo "\$IP$i")" "$IP1:2377" >/dev/null
+done
+d 1 node promote "$N2" "$N3" >/dev/null
+until [ "$(d 1 node ls --format '{{.ManagerStatus}}' | grep -c -E '^(Reachable|Leader)$')" = 3 ]; do
+  sleep 0.5
+done
+"""
+
+
+def say(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+
+def playbook(env: dict, *args: str) -> tuple[float, str]:
+    start = time.perf_counter()
+    done = subprocess.run([os.path.join(BIN, "ansible-playbook"), "playbooks/site.yml", "-e", json.dumps(LAB_VARS),
+                           *args], cwd=REPO, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    if done.returncode:
+        sys.exit(f"site.yml {' '.join(args)} failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}")
+    return time.perf_counter() - start, done.stdout
+
+
+def changed(output: str) -> int:
+    return sum(int(n) for n in re.findall(r"^\S+\s+:\s+ok=\d+\s+changed=(\d+)", output, re.MULTILINE))
+
+
+def shell_env(store: str, names: list[str]) -> dict:
+    env = {**os.environ, "STORE": store}
+    for i, name in enumerate(names, 1):
+        env[f"N{i}"] = name
+        env[f"IP{i}"] = machine_store.read_config(store, name)["Driver"]["IPAddress"]
+    return env
+
+
+def reset(clients: list) -> None:
+    """Every node leaves the swarm, the workers first, so the next formation starts from nothing."""
+    def leave(client):
+        if client.info()["Swarm"]["LocalNodeState"] != "inactive":
+            client.api.leave_swarm(force=True)
+    with concurrent.futures.ThreadPoolExecutor(len(clients)) as pool:
+        list(pool.map(leave, clients[3:]))
+        list(pool.map(leave, clients[:3]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--keep", action="store_true", help="leave the bench lab running")
+    args = parser.parse_args()
+    if not shutil.which("docker"):
+        sys.exit("the docker CLI is needed for the shell baseline")
+    store = tempfile.mkdtemp(prefix="swarmops-bench-")
+    env = {**os.environ, "MACHINE_STORAGE_PATH": store, "ANSIBLE_FORCE_COLOR": "0"}
+    names = [f"{PREFIX}{i}" for i in range(1, NODES + 1)]
+    try:
+        say(f"making the bench lab ({NODES} machines, store {store})")
+        seconds, _ = playbook(env, "--tags", "machines,bootstrap")
+        say(f"lab ready in {seconds:.1f}s")
+        clients = [connect(lab_lib.engine_params(machine_store.read_config(store, n))) for n in names]
+        sh_env = shell_env(store, names)
+        rows = []
+        for round_ in range(1, args.rounds + 1):
+            row = {"round": round_}
+            order = ("shell", "ansible") if round_ % 2 else ("ansible", "shell")
+            for how in order:
+                reset(clients)
+                say(f"round {round_}/{args.rounds}: forming with {how}")
+                if how == "shell":
+                    start = time.perf_counter()
+                    subprocess.run(["bash", "-c", SHELL], env=sh_env, check=True, stdin=subprocess.DEVNULL)
+                    row["shell"] = time.perf_counter() - start
+                else:
+                    row["ansible"], out = playbook(env, "--tags", "swarm")
+                    row["ansible_changed"] = changed(out)
+            row["second"], out = playbook(env, "--tags", "swarm")
+            row["second_changed"] = changed(out)
+            say(f"round {round_}: shell {row['shell']:.1f}s, ansible {row['ansible']:.1f}s, "
+                f"second run {row['second']:.1f}s (changed={row['second_changed']})")
+            rows.append(row)
+        report(rows)
+    finally:
+        if not args.keep:
+            say("tearing the bench lab down")
+            subprocess.run([os.path.join(BIN, "ansible-playbook"), "playbooks/teardown.yml"], cwd=REPO, env=env,
+                           stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, check=False)
+            shutil.rmtree(store, ignore_errors=True)
+
+
+def report(rows: list[dict]) -> None:
+    shell = statistics.median(r["shell"] for r in rows)
+    ansible = statistics.median(r["ansible"] for r in rows)
+    second = statistics.median(r["second"] for r in rows)
+    lines = [
+        f"# Swarm formation on {NODES} lab machines, {datetime.datetime.now():%Y-%m-%d %H:%M}",
+        "",
+        "`shell`: the guide's docker CLI calls in a bash script (init, join-token, 4 joins, promote, wait for "
+        "Reachable). `ansible`: `site.yml --tags swarm` from nothing. `second`: the same play again (no change "
+        "expected). Ratios are to the shell script of the same run.",
+        "",
+        "| round | shell s | ansible s | ansible changed | second run s | second changed |",
+        "|---|---|---|---|---|---|",
+        *(f"| {r['round']} | {r['shell']:.1f} | {r['ansible']:.1f} | {r['ansible_changed']} | {r['second']:.1f} "
+          f"| {r['second_changed']} |" for r in rows),
+        "",
+        f"Medians: shell {shell:.1f}s, ansible {ansible:.1f}s (**{ansible / shell:.2f}x shell**), "
+        f"second run {second:.1f}s ({second / shell:.2f}x shell).",
+    ]
+    text = "\n".join(lines) + "\n"
+    print("\n" + text)
+    os.makedirs(os.path.join(REPO, "reports", "bench"), exist_ok=True)
+    with open(os.path.join(REPO, "reports", "bench", "swarm_formation.md"), "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+if __name__ == "__main__":
+    main()
