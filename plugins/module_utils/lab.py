@@ -52,9 +52,10 @@ HOST_CONFIG = dict(
     restart_policy={"Name": "no"},
 )
 UNCONFINED_SYSTEM_PATHS = {"MaskedPaths": [], "ReadonlyPaths": []}
+FUSE_DEVICE = "/dev/fuse"
 
 NODE_PACKAGES = ("docker.io openssh-server python3 sudo iproute2 iptables ca-certificates curl procps "
-                 "btrfs-progs kmod less")
+                 "btrfs-progs kmod less glusterfs-server glusterfs-client")
 
 ENGINE_SCRIPT = r"""#!/bin/sh
 # The lab machine's engine, driven like boot2docker's: /etc/init.d/docker start|stop|restart|status
@@ -90,15 +91,52 @@ case "$1" in
 esac
 """
 
+GLUSTERD_SCRIPT = r"""#!/bin/sh
+# glusterd on a lab machine, which has no systemd: /etc/init.d/glusterd start|stop|restart|status
+PIDFILE=/var/run/glusterd.pid
+running() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
+case "$1" in
+  start) running || /usr/sbin/glusterd -p "$PIDFILE" ;;
+  stop) if running; then kill "$(cat "$PIDFILE")"; fi; rm -f "$PIDFILE" ;;
+  restart) "$0" stop; sleep 1; "$0" start ;;
+  status) if running; then echo "glusterd is running"; else echo "glusterd is not running"; exit 3; fi ;;
+  *) echo "usage: $0 start|stop|restart|status" >&2; exit 2 ;;
+esac
+"""
+
 INIT_SCRIPT = r"""#!/bin/sh
-# PID 1 of a lab machine: sshd and the engine, stopped cleanly on `docker stop`.
+# PID 1 of a lab machine: sshd, the engine, and (once configured) glusterd and the fstab's GlusterFS mounts,
+# as a booting machine would; stopped cleanly on `docker stop`.
 ls /etc/ssh/ssh_host_*_key >/dev/null 2>&1 || ssh-keygen -A >/dev/null
 mkdir -p /run/sshd
 chown -R docker:docker /home/docker/.ssh 2>/dev/null
 /usr/sbin/sshd
+[ -s /var/lib/glusterd/glusterd.info ] && /etc/init.d/glusterd start
+grep -q glusterfs /etc/fstab 2>/dev/null && (sleep 3; mount -a -t glusterfs) &
 /etc/init.d/docker start
 trap '/etc/init.d/docker stop; exit 0' TERM INT
 while :; do sleep 3600 & wait $!; done
+"""
+
+# The upstream registry:2 image's configuration (Debian's adds htpasswd auth and another storage directory).
+REGISTRY_CONFIG = """version: 0.1
+log:
+  fields:
+    service: registry
+storage:
+  cache:
+    blobdescriptor: inmemory
+  filesystem:
+    rootdirectory: /var/lib/registry
+http:
+  addr: :5000
+  headers:
+    X-Content-Type-Options: [nosniff]
+health:
+  storagedriver:
+    enabled: true
+    interval: 10s
+    threshold: 3
 """
 
 # name -> (Dockerfile with {base}, extra files). Inputs of a recipe = this text + the base image id.
@@ -115,10 +153,11 @@ RECIPES = {
         " && printf 'PasswordAuthentication no\\nPermitRootLogin no\\nUseDNS no\\n' > /etc/ssh/sshd_config.d/lab.conf\n"
         "COPY lab-init /usr/local/sbin/lab-init\n"
         "COPY engine /etc/init.d/docker\n"
-        "RUN chmod 0755 /usr/local/sbin/lab-init /etc/init.d/docker\n"
+        "COPY glusterd /etc/init.d/glusterd\n"
+        "RUN chmod 0755 /usr/local/sbin/lab-init /etc/init.d/docker /etc/init.d/glusterd\n"
         "STOPSIGNAL SIGTERM\n"
         'CMD ["/usr/local/sbin/lab-init"]\n',
-        {"lab-init": INIT_SCRIPT, "engine": ENGINE_SCRIPT},
+        {"lab-init": INIT_SCRIPT, "engine": ENGINE_SCRIPT, "glusterd": GLUSTERD_SCRIPT},
     ),
     "app": (
         "FROM {base} AS build\n"
@@ -133,14 +172,14 @@ RECIPES = {
         "FROM {base} AS build\n"
         "RUN apt-get update && apt-get install -y --no-install-recommends docker-registry \\\n"
         " && mkdir -p /out/var/lib/registry /out/tmp \\\n"
-        " && cp -L --parents /usr/bin/docker-registry /etc/docker/registry/config.yml \\\n"
-        "    $(ldd /usr/bin/docker-registry | grep -o '/[^ ]*') /out/\n"
+        " && cp -L --parents /usr/bin/docker-registry $(ldd /usr/bin/docker-registry | grep -o '/[^ ]*') /out/\n"
         "FROM scratch\n"
         "COPY --from=build /out/ /\n"
+        "COPY config.yml /etc/docker/registry/config.yml\n"
         "VOLUME /var/lib/registry\n"
         "EXPOSE 5000\n"
         'CMD ["/usr/bin/docker-registry", "serve", "/etc/docker/registry/config.yml"]\n',
-        {},
+        {"config.yml": REGISTRY_CONFIG},
     ),
     "compose": (
         "FROM {base}\n"
@@ -409,6 +448,9 @@ def create_container(client, store: str, name: str, ip: str, network: str, image
         **HOST_CONFIG,
     )
     host_config.update(UNCONFINED_SYSTEM_PATHS)
+    if os.path.exists(FUSE_DEVICE):  # GlusterFS clients mount through FUSE; the lab host is the local engine
+        host_config["Devices"] = [{"PathOnHost": FUSE_DEVICE, "PathInContainer": FUSE_DEVICE,
+                                   "CgroupPermissions": "rwm"}]
     networking = client.api.create_networking_config({network: client.api.create_endpoint_config(ipv4_address=ip)})
     client.api.create_container(
         image, name=cname, hostname=name, host_config=host_config, networking_config=networking,

@@ -1,0 +1,327 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, swarmops.ha contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: swarm_service
+short_description: Create, update in place or remove a swarm service, and wait until its tasks run
+version_added: 0.1.0
+description:
+  - C(docker service create), C(docker service update) and C(docker service rm) made declarative.
+  - Only the options given are managed; an option left out keeps what the service has. To clear a value give its
+    empty form (V([]), V({}), or V(0) for a limit).
+  - An update writes the given options into the service's current spec, so nothing else changes; an update that
+    changes nothing is V(ok). Diff shows the managed options that change, before and after.
+  - After a change it waits until every wanted task runs (O(wait)), and on failure reports the tasks' states and
+    errors.
+extends_documentation_fragment:
+  - swarmops.ha.docker
+  - swarmops.ha.mount
+options:
+  name:
+    description: Service name.
+    type: str
+    required: true
+  state:
+    description: V(present) creates or updates, V(absent) removes.
+    type: str
+    choices: [present, absent]
+    default: present
+  image:
+    description: Image of the tasks; required to create a service.
+    type: str
+  command:
+    description: Replaces the image's entrypoint.
+    type: list
+    elements: str
+  args:
+    description: Arguments of the command.
+    type: list
+    elements: str
+  env:
+    description: Environment variables (values are strings).
+    type: dict
+  labels:
+    description: Service labels.
+    type: dict
+  container_labels:
+    description: Labels of the task containers.
+    type: dict
+  user:
+    description: User the tasks run as.
+    type: str
+  workdir:
+    description: Working directory of the tasks.
+    type: str
+  hostname:
+    description: Container host name (a Go template such as C({{.Node.Hostname}}) is allowed).
+    type: str
+  mode:
+    description: V(replicated) runs O(replicas) tasks, V(global) one task on every eligible node.
+    type: str
+    choices: [replicated, global]
+  replicas:
+    description: Number of tasks of a replicated service (1 when a service is created without it).
+    type: int
+  networks:
+    description: Networks (names) the tasks attach to; a missing one is created as an attachable overlay.
+    type: list
+    elements: str
+  publish:
+    description: Published ports.
+    type: list
+    elements: dict
+    suboptions:
+      published_port:
+        description: Port on the nodes; left out, the swarm picks one (ingress) or the node's own (host).
+        type: int
+      target_port:
+        description: Port in the container.
+        type: int
+        required: true
+      protocol:
+        description: Protocol.
+        type: str
+        choices: [tcp, udp, sctp]
+        default: tcp
+      mode:
+        description:
+          - V(ingress) publishes on every node through the routing mesh; V(host) only on nodes running a task.
+          - Nodes without IPVS (the lab) have no routing mesh; use V(host) there.
+        type: str
+        choices: [ingress, host]
+        default: ingress
+  endpoint_mode:
+    description: V(vip) gives the service one virtual IP; V(dnsrr) resolves its name to the tasks' addresses
+      (needed where IPVS is missing, as in the lab).
+    type: str
+    choices: [vip, dnsrr]
+  constraints:
+    description: Placement constraints, as C(--constraint) takes them (V(node.role==manager)).
+    type: list
+    elements: str
+  placement_preferences:
+    description: Spread descriptors, as C(--placement-pref spread=...) takes them (V(node.labels.zone)).
+    type: list
+    elements: str
+  limit_cpu:
+    description: CPU limit of each task (V(0.5), V(2)); V(0) removes it.
+    type: raw
+  limit_memory:
+    description: Memory limit of each task (V(512M), V(1g), bytes); V(0) removes it.
+    type: raw
+  reserve_cpu:
+    description: CPUs reserved for each task on its node; not above O(limit_cpu).
+    type: raw
+  reserve_memory:
+    description: Memory reserved for each task on its node; not above O(limit_memory).
+    type: raw
+  restart_policy:
+    description: When tasks are restarted. Durations are seconds or strings like V(5s), V(1m30s).
+    type: dict
+    suboptions:
+      condition:
+        description: Restart condition.
+        type: str
+        choices: [none, on-failure, any]
+      delay:
+        description: Delay between restarts.
+        type: raw
+      max_attempts:
+        description: Restarts before giving up (0 for no limit).
+        type: int
+      window:
+        description: Window used to evaluate the restart policy.
+        type: raw
+  update_config:
+    description: How updates roll out.
+    type: dict
+    suboptions: &policy
+      parallelism:
+        description: Tasks updated at once (0 for all).
+        type: int
+      delay:
+        description: Delay between batches.
+        type: raw
+      failure_action:
+        description: What to do when a task fails to update.
+        type: str
+        choices: [continue, pause, rollback]
+      monitor:
+        description: How long to watch each task for failure after it is updated.
+        type: raw
+      max_failure_ratio:
+        description: Share of tasks that may fail.
+        type: float
+      order:
+        description: V(stop-first) or V(start-first).
+        type: str
+        choices: [stop-first, start-first]
+  rollback_config:
+    description: How rollbacks roll out; the same suboptions as O(update_config).
+    type: dict
+    suboptions: *policy
+  secrets:
+    description: Secrets (by name, created beforehand) given to the tasks as files under C(/run/secrets).
+    type: list
+    elements: dict
+    suboptions: &files
+      name:
+        description: Name of the secret or config.
+        type: str
+        required: true
+      target:
+        description: File name in the container (default O(secrets[].name)).
+        type: str
+      uid:
+        description: Owner uid.
+        type: str
+        default: "0"
+      gid:
+        description: Owner gid.
+        type: str
+        default: "0"
+      mode:
+        description: File mode; quote it (V('0400')), or give the number.
+        type: raw
+        default: "0444"
+  configs:
+    description: Configs (by name, created beforehand) given to the tasks as files; as O(secrets).
+    type: list
+    elements: dict
+    suboptions: *files
+  healthcheck:
+    description: Health check of the tasks; durations as in O(restart_policy).
+    type: dict
+    suboptions:
+      test:
+        description: A shell command string, or a list starting with C(CMD), C(CMD-SHELL) or C(NONE).
+        type: raw
+      interval:
+        description: Time between checks.
+        type: raw
+      timeout:
+        description: Time a check may take.
+        type: raw
+      retries:
+        description: Failures before the task is unhealthy.
+        type: int
+      start_period:
+        description: Time before failures count.
+        type: raw
+  force_update:
+    description: Restart every task even when nothing changed (C(docker service update --force)); always changed.
+    type: bool
+    default: false
+  wait:
+    description: After a change, wait until every wanted task runs and any rolling update has completed.
+    type: bool
+    default: true
+  wait_timeout:
+    description: Seconds to wait.
+    type: int
+    default: 120
+notes:
+  - Point the module at a manager.
+  - Check mode reports the change and the diff and changes nothing.
+author:
+  - swarmops.ha contributors
+"""
+
+EXAMPLES = r"""
+- name: The guide's registry, published on every node's port 5000
+  swarmops.ha.swarm_service:
+    name: registry
+    image: registry:2
+    publish:
+      - {published_port: 5000, target_port: 5000}
+    mounts:
+      - {type: volume, source: registry-data, target: /var/lib/registry}
+
+- name: A web service with limits and reservations, spread over zones
+  swarmops.ha.swarm_service:
+    name: web
+    image: nginx:1.27
+    replicas: 3
+    limit_cpu: 0.5
+    limit_memory: 256M
+    reserve_cpu: 0.25
+    reserve_memory: 128M
+    placement_preferences: [node.labels.zone]
+    update_config: {parallelism: 1, delay: 10s, order: start-first, failure_action: rollback}
+
+- name: Remove it
+  swarmops.ha.swarm_service:
+    name: web
+    state: absent
+"""
+
+RETURN = r"""
+service:
+  description: The service's id, name, mode, replicas and running tasks after the change (as wanted in check mode).
+  returned: when state is present
+  type: dict
+  sample: {"id": "x1y2", "name": "web", "mode": "replicated", "replicas": 3, "running": 3}
+tasks:
+  description: The service's current tasks (node, desired and actual state, error), also in failure messages.
+  returned: when state is present
+  type: list
+  elements: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.swarmops.ha.plugins.module_utils import services as service_lib
+from ansible_collections.swarmops.ha.plugins.module_utils import swarm as swarm_lib
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import (
+    DockerError,
+    connect,
+    docker_spec,
+    inspect,
+    module_errors,
+)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=docker_spec(
+            name=dict(type="str", required=True),
+            state=dict(type="str", default="present", choices=["present", "absent"]),
+            force_update=dict(type="bool", default=False),
+            wait=dict(type="bool", default=True),
+            wait_timeout=dict(type="int", default=120),
+            **service_lib.SERVICE_OPTIONS,
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    with module_errors(module, "swarm_service"):
+        wanted = service_lib.wanted_values(params)
+        api = swarm_lib.SwarmAPI(connect(params))
+        api.require_manager()
+        services = service_lib.ServiceAPI(api.api)
+        current = inspect(api.api.inspect_service, params["name"])
+        if params["state"] == "absent":
+            if current and not module.check_mode:
+                api.api.remove_service(current["ID"])
+            module.exit_json(changed=bool(current), diff={"before": {"name": params["name"]} if current else {},
+                                                          "after": {}})
+        if current is None and not params["image"]:
+            raise DockerError(f"image: required to create service {params['name']!r}")
+        spec = services.view(current["Spec"]) if current else {"Name": params["name"]}
+        before, after = service_lib.compare(spec, wanted)
+        changed = bool(before or after or current is None or params["force_update"])
+        if changed and not module.check_mode:
+            spec = services.resolve(service_lib.apply(spec, wanted), create_networks=True)
+            if params["force_update"] and current:
+                template = spec["TaskTemplate"]
+                template["ForceUpdate"] = (template.get("ForceUpdate") or 0) + 1
+            services.write(current, spec)
+            if params["wait"]:
+                services.wait_converged(params["name"], params["wait_timeout"])
+        module.exit_json(changed=changed, diff={"before": before if current else {}, "after": after},
+                         **services.summary(params["name"], wanted if module.check_mode else None))
+
+
+if __name__ == "__main__":
+    main()
