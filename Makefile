@@ -34,7 +34,7 @@ integration: setup engine
 	$(BIN)/python -m pytest tests/integration $(PYTEST_ARGS)
 
 molecule: setup engine
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test --all
 
 lint: setup
 	$(BIN)/ruff check plugins tests bench

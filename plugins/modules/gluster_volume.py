@@ -174,7 +174,14 @@ def main():
         if params["state"] == "started" and (replica < 2 or len(bricks) % replica):
             raise GlusterError(f"replica: {replica} does not fit {len(bricks)} bricks; a replica volume needs 2 or "
                                f"more copies and a brick count that is a multiple of them")
+        wanted = {"name": params["name"], "status": "Started", "replica": replica, "bricks": bricks}
         gluster = Gluster(module)
+        if module.check_mode and gluster.run("pool", "list", check=False)[0] != 0:
+            # glusterd is not running yet (in check mode the role's service task only reports it would start it).
+            module.warn("glusterd does not answer; check mode reports what a node without peers or volumes needs")
+            after = wanted if params["state"] == "started" else {}
+            module.exit_json(changed=bool(after), probed=[host for host in dict.fromkeys(hosts) if not is_local(host)],
+                             volume=after, diff={"before": {}, "after": after})
         current = gluster.volume(params["name"])
         before = current or {}
         if params["state"] == "absent":
@@ -184,7 +191,6 @@ def main():
                 gluster.run("volume", "delete", params["name"])
             module.exit_json(changed=bool(current), probed=[], diff={"before": before, "after": {}})
 
-        wanted = {"name": params["name"], "status": "Started", "replica": replica, "bricks": bricks}
         if current and (current["bricks"] != bricks or current["replica"] != replica):
             raise GlusterError(f"bricks: volume {params['name']} exists with replica {current['replica']} over "
                                f"{current['bricks']}, not replica {replica} over {bricks}; change it with "

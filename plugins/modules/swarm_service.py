@@ -223,7 +223,8 @@ options:
     default: 120
 notes:
   - Point the module at a manager.
-  - Check mode reports the change and the diff and changes nothing.
+  - Check mode reports the change and the diff and changes nothing. On an engine that is not in a swarm yet (a
+    check run of a playbook whose earlier plays would form it), check mode reports the service as new, with a warning.
 author:
   - swarmops.ha contributors
 """
@@ -298,6 +299,10 @@ def main():
     with module_errors(module, "swarm_service"):
         wanted = service_lib.wanted_values(params)
         api = swarm_lib.SwarmAPI(connect(params))
+        if module.check_mode and api.local().get("LocalNodeState") == "inactive":
+            module.warn("the engine is not in a swarm yet; check mode reports the service as new")
+            module.exit_json(changed=params["state"] == "present", service={}, tasks=[],
+                             diff={"before": {}, "after": wanted if params["state"] == "present" else {}})
         api.require_manager()
         services = service_lib.ServiceAPI(api.api)
         current = inspect(api.api.inspect_service, params["name"])

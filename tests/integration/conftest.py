@@ -19,15 +19,18 @@ def lab(tmp_path_factory, request, host_engine):
     store = str(tmp_path_factory.mktemp("machine-store"))
     the_lab = Lab(store, request.config)
     remove_stale_machines(host_engine, the_lab.names, store)
-    the_lab.playbook("site.yml", "--tags", "machines", live=True)
-    # What --check does on fresh machines is recorded before the real run changes them.
-    the_lab.check_run = the_lab.playbook("site.yml", "--check", live=True)
-    the_lab.after_check = {name: the_lab.engine(name).info()["Swarm"]["LocalNodeState"] for name in the_lab.names}
-    the_lab.profiles_after_check = the_lab.run("ansible", "docker_machine", "-m", "ansible.builtin.command",
-                                               "-a", "grep -c docker-compose .profile", check=False)
-    the_lab.first_run = the_lab.playbook("site.yml", live=True)
-    yield the_lab
-    the_lab.playbook("teardown.yml", check=False)
+    try:
+        the_lab.playbook("site.yml", "--tags", "machines", live=True)
+        # What --check does on fresh machines is recorded before the real run changes them.
+        the_lab.check_run = the_lab.playbook("site.yml", "--check", live=True)
+        the_lab.after_check = {name: the_lab.engine(name).info()["Swarm"]["LocalNodeState"]
+                               for name in the_lab.names}
+        the_lab.profiles_after_check = the_lab.run("ansible", "docker_machine", "-m", "ansible.builtin.command",
+                                                   "-a", "grep -c docker-compose .profile", check=False)
+        the_lab.first_run = the_lab.playbook("site.yml", live=True)
+        yield the_lab
+    finally:
+        the_lab.playbook("teardown.yml", check=False)
 
 
 def remove_stale_machines(client, names, store):
