@@ -53,6 +53,7 @@ HOST_CONFIG = dict(
 )
 UNCONFINED_SYSTEM_PATHS = {"MaskedPaths": [], "ReadonlyPaths": []}
 FUSE_DEVICE = "/dev/fuse"
+LOOP_CONTROL = "/dev/loop-control"
 
 NODE_PACKAGES = ("docker.io openssh-server python3 sudo iproute2 iptables ca-certificates curl procps "
                  "btrfs-progs kmod less glusterfs-server glusterfs-client")
@@ -112,9 +113,17 @@ mkdir -p /run/sshd
 chown -R docker:docker /home/docker/.ssh 2>/dev/null
 /usr/sbin/sshd
 [ -s /var/lib/glusterd/glusterd.info ] && /etc/init.d/glusterd start
+if [ -s /etc/lab/btrfs-disk ]; then
+  # /var/lib/docker on btrfs in a loop file: the file system that honours per-container disk limits.
+  disk=/var/lib/docker-disk/disk.img
+  [ -f "$disk" ] || { truncate -s "$(cat /etc/lab/btrfs-disk)" "$disk" && mkfs.btrfs -q "$disk"; }
+  i=0; while [ $i -lt 64 ]; do [ -e /dev/loop$i ] || mknod /dev/loop$i b 7 $i; i=$((i + 1)); done
+  mkdir -p /var/lib/docker
+  mountpoint -q /var/lib/docker || mount -o loop "$disk" /var/lib/docker
+fi
 grep -q glusterfs /etc/fstab 2>/dev/null && (sleep 3; mount -a -t glusterfs) &
 /etc/init.d/docker start
-trap '/etc/init.d/docker stop; exit 0' TERM INT
+trap '/etc/init.d/docker stop; umount /var/lib/docker 2>/dev/null; exit 0' TERM INT
 while :; do sleep 3600 & wait $!; done
 """
 
@@ -413,7 +422,8 @@ def daemon_json(engine_labels: list[str], storage_driver: str = "") -> str:
     return json.dumps(config, indent=2) + "\n"
 
 
-def machine_files(store: str, name: str, engine_labels: list[str], storage_driver: str) -> bytes:
+def machine_files(store: str, name: str, engine_labels: list[str], storage_driver: str,
+                  btrfs_disk: str = "") -> bytes:
     """A tar of what the machine needs from the store: engine TLS files, daemon.json, authorized_keys."""
     mdir = store_lib.machine_dir(store, name)
 
@@ -428,6 +438,8 @@ def machine_files(store: str, name: str, engine_labels: list[str], storage_drive
         ("etc/docker/daemon.json", daemon_json(engine_labels, storage_driver).encode(), 0o644),
         (f"home/{SSH_USER}/.ssh/authorized_keys", read(os.path.join(mdir, "id_rsa.pub")), 0o600),
     ]
+    if btrfs_disk:
+        entries.append(("etc/lab/btrfs-disk", btrfs_disk.encode(), 0o644))
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
         for path, data, mode in entries:
@@ -438,25 +450,28 @@ def machine_files(store: str, name: str, engine_labels: list[str], storage_drive
 
 
 def create_container(client, store: str, name: str, ip: str, network: str, image: str,
-                     engine_labels: list[str], storage_driver: str) -> None:
+                     engine_labels: list[str], storage_driver: str, btrfs_disk: str = "") -> None:
     cname = container_name(name)
-    volume = f"{cname}-docker"
+    # The engine's disk is a volume; with btrfs_disk it holds the loop file lab-init mounts at /var/lib/docker.
+    target = "/var/lib/docker-disk" if btrfs_disk else "/var/lib/docker"
     host_config = client.api.create_host_config(
         binds={"/sys/fs/cgroup": {"bind": "/sys/fs/cgroup", "mode": "rw"}},
-        mounts=[{"Type": "volume", "Source": volume, "Target": "/var/lib/docker",
+        mounts=[{"Type": "volume", "Source": f"{cname}-docker", "Target": target,
                  "VolumeOptions": {"Labels": {LABEL_MACHINE: name, LABEL_STORE: store}}}],
         **HOST_CONFIG,
     )
     host_config.update(UNCONFINED_SYSTEM_PATHS)
-    if os.path.exists(FUSE_DEVICE):  # GlusterFS clients mount through FUSE; the lab host is the local engine
-        host_config["Devices"] = [{"PathOnHost": FUSE_DEVICE, "PathInContainer": FUSE_DEVICE,
-                                   "CgroupPermissions": "rwm"}]
+    devices = [FUSE_DEVICE] if os.path.exists(FUSE_DEVICE) else []  # GlusterFS mounts through FUSE
+    if btrfs_disk:
+        devices.append(LOOP_CONTROL)
+        host_config["DeviceCgroupRules"] = ["b 7:* rwm"]  # the loop devices lab-init makes
+    host_config["Devices"] = [{"PathOnHost": d, "PathInContainer": d, "CgroupPermissions": "rwm"} for d in devices]
     networking = client.api.create_networking_config({network: client.api.create_endpoint_config(ipv4_address=ip)})
     client.api.create_container(
         image, name=cname, hostname=name, host_config=host_config, networking_config=networking,
         labels={LABEL_MACHINE: name, LABEL_STORE: store}, stop_signal="SIGTERM",
     )
-    client.api.put_archive(cname, "/", machine_files(store, name, engine_labels, storage_driver))
+    client.api.put_archive(cname, "/", machine_files(store, name, engine_labels, storage_driver, btrfs_disk))
 
 
 def wait_ready(ip: str, ports: tuple[int, ...] = (22, ENGINE_PORT), timeout: float = 90.0) -> None:
@@ -501,7 +516,8 @@ def machine_ip(info: dict | None, record: dict | None, network: str) -> str | No
 
 
 SETTINGS = {"Network": ("network", DEFAULT_NETWORK), "Subnet": ("subnet", DEFAULT_SUBNET),
-            "Image": ("image", DEFAULT_NODE_IMAGE), "DockerHost": ("docker_host", "")}
+            "Image": ("image", DEFAULT_NODE_IMAGE), "DockerHost": ("docker_host", ""),
+            "BtrfsDisk": ("btrfs_disk", "")}
 
 
 def machine_settings(record: dict | None, options: dict) -> dict:
@@ -571,7 +587,7 @@ def converge_machine(client, store: str, name: str, state: str, options: dict, e
             store_lib.write_config(store, name, record_wanted)
             if info is None:
                 create_container(client, store, name, ip, network, record_wanted["Driver"]["Image"],
-                                 engine_labels, options.get("storage_driver") or "")
+                                 engine_labels, options.get("storage_driver") or "", made_with["BtrfsDisk"])
 
         running = before == "Running"
         if state == "restarted" or (state in ("started", "present") and info is None):

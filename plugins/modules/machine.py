@@ -50,7 +50,9 @@ options:
         C(subnet) (default C(172.30.99.0/24)), C(ip) (a fixed address; by default the lowest free one from .11),
         C(image) (node image tag, default C(swarmops/lab-node:bookworm)), C(base_image) (what the node image is
         built on; default C(debian:bookworm-slim), and where it cannot be pulled a Debian base is made with
-        C(debootstrap)), C(storage_driver), C(docker_host) (the engine that hosts the lab; default the local one).
+        C(debootstrap)), C(storage_driver), C(docker_host) (the engine that hosts the lab; default the local one),
+        C(btrfs_disk) (a size such as V(3G): the engine's C(/var/lib/docker) on a btrfs file system in a loop file of
+        that size, for drivers and per-container disk limits that need it; the engine still starts on overlay2).
       - "For other drivers, flags of C(docker-machine create) without the leading dashes, for example
         C(virtualbox-memory: 2048); a value of V(true) passes the flag alone."
     type: dict
@@ -120,7 +122,7 @@ from ansible_collections.swarmops.ha.plugins.module_utils import lab
 from ansible_collections.swarmops.ha.plugins.module_utils import machine_store as store_lib
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError, connect, module_errors
 
-LAB_OPTIONS = {"network", "subnet", "ip", "image", "base_image", "storage_driver", "docker_host"}
+LAB_OPTIONS = {"network", "subnet", "ip", "image", "base_image", "storage_driver", "docker_host", "btrfs_disk"}
 
 
 class DockerMachineCLI:

@@ -16,8 +16,11 @@ NETWORK = "swarmops-it"
 SUBNET = "172.30.97.0/24"
 PREFIX = "it-node"
 NODES = 5
+# The last machine keeps its engine data on btrfs (a loop file), for the storage driver tests.
+BTRFS_NODE = f"{PREFIX}{NODES}"
 LAB_VARS = {"lab_nodes": NODES, "machines_prefix": PREFIX,
-            "machines_driver_options": {"network": NETWORK, "subnet": SUBNET}}
+            "machines_driver_options": {"network": NETWORK, "subnet": SUBNET},
+            "machines_options_by_name": {BTRFS_NODE: {"btrfs_disk": "3G"}}}
 
 
 class Lab:
@@ -56,10 +59,12 @@ class Lab:
             raise AssertionError(f"{' '.join(args)} exited {returncode}:\n{out[-4000:]}")
         return out
 
-    def module(self, name, args, host="localhost", check_mode=False):
-        """Run swarmops.ha.<name> on the controller for `host`; returns (failed, result)."""
-        out = self.run("ansible", host, "-m", f"swarmops.ha.{name}", "-a", json.dumps(args), "--connection", "local",
-                       "-e", "ansible_python_interpreter={{ ansible_playbook_python }}",
+    def module(self, name, args, host="localhost", check_mode=False, on_node=False):
+        """Run swarmops.ha.<name> on the controller for `host`, or on the node over SSH with become;
+        returns (failed, result)."""
+        where = ["-b"] if on_node else ["--connection", "local",
+                                        "-e", "ansible_python_interpreter={{ ansible_playbook_python }}"]
+        out = self.run("ansible", host, "-m", f"swarmops.ha.{name}", "-a", json.dumps(args), *where,
                        # the callbacks keep a result's diff only from -vvv on
                        *(["--check", "--diff", "-vvv"] if check_mode else []), check=False)
         status = re.search(rf"^{re.escape(host)} \| (\S+).* => ", out, re.M)

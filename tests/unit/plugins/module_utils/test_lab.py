@@ -104,8 +104,10 @@ def test_machine_settings_keep_what_the_machine_was_made_with(tmp_path):
     record = ms.lab_config(str(tmp_path), "node1", {"IPAddress": "192.0.2.11", "Network": "labnet",
                                                     "Subnet": "198.51.100.0/24", "Image": "img:1"}, [])
     assert lab.machine_settings(record, {}) == {"Network": "labnet", "Subnet": "198.51.100.0/24",
-                                                "Image": "img:1", "DockerHost": ""}
+                                                "Image": "img:1", "DockerHost": "", "BtrfsDisk": ""}
     assert lab.machine_settings(None, {})["Network"] == lab.DEFAULT_NETWORK
+    with pytest.raises(DockerError, match="driver_options.btrfs_disk: machine node1 was made with '', not '2G'"):
+        lab.machine_settings(record | {"Driver": record["Driver"] | {"BtrfsDisk": ""}}, {"btrfs_disk": "2G"})
     with pytest.raises(DockerError, match="driver_options.network: machine node1 was made with 'labnet', not 'other'"):
         lab.machine_settings(record, {"network": "other"})
 
