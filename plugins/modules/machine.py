@@ -52,8 +52,8 @@ options:
         built on; default C(debian:bookworm-slim), and where it cannot be pulled a Debian base is made with
         C(debootstrap)), C(storage_driver), C(docker_host) (the engine that hosts the lab; default the local one),
         C(btrfs_disk) (a size such as V(3G), which puts the engine's C(/var/lib/docker) on a btrfs file system in a
-        loop file of that size, for drivers and per-container disk limits that need it; the engine still starts
-        on overlay2).
+        loop file of that size, for drivers and per-container disk limits that need it; there the engine picks the
+        btrfs driver by itself unless C(storage_driver) names another).
       - "For other drivers, flags of C(docker-machine create) without the leading dashes, for example
         C(virtualbox-memory: 2048); a value of V(true) passes the flag alone."
     type: dict

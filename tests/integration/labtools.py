@@ -16,11 +16,12 @@ NETWORK = "swarmops-it"
 SUBNET = "172.30.97.0/24"
 PREFIX = "it-node"
 NODES = 5
-# The last machine keeps its engine data on btrfs (a loop file), for the storage driver tests.
+# The last machine keeps its engine data on btrfs (a loop file), for the storage driver tests; on btrfs the engine
+# would pick the btrfs driver by itself, so it starts on overlay2 as the others do.
 BTRFS_NODE = f"{PREFIX}{NODES}"
 LAB_VARS = {"lab_nodes": NODES, "machines_prefix": PREFIX,
             "machines_driver_options": {"network": NETWORK, "subnet": SUBNET},
-            "machines_options_by_name": {BTRFS_NODE: {"btrfs_disk": "3G"}}}
+            "machines_options_by_name": {BTRFS_NODE: {"btrfs_disk": "3G", "storage_driver": "overlay2"}}}
 
 
 class Lab:

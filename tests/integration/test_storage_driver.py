@@ -40,7 +40,7 @@ def test_check_mode_shows_the_settings_diff_and_changes_nothing(lab):
                                 check_mode=True)
     assert not failed and result["changed"] and result["previous_driver"] == "overlay2"
     assert json.loads(result["diff"]["after"])["storage-driver"] == "btrfs"
-    assert "storage-driver" not in json.loads(result["diff"]["before"])
+    assert json.loads(result["diff"]["before"])["storage-driver"] == "overlay2"
     assert engine_pid(lab, BTRFS_NODE) == pid and lab.engine(BTRFS_NODE).info()["Driver"] == "overlay2"
 
 
