@@ -252,8 +252,8 @@ FIELDS = {
                              partial=True),
     "healthcheck": Field(CONTAINER + ("HealthCheck",), lambda v: fields(HEALTH, v), partial=True),
     "mounts": Field(CONTAINER + ("Mounts",), lambda v: sorted(mounts_lib.normalise(v), key=lambda m: m["target"]),
-                    lambda v: sorted((mounts_lib.from_api(m) for m in v or []), key=lambda m: m["target"]),
-                    mounts_lib.to_api_list),
+                    # written by apply() with to_api_list, which keeps the engine's entries of unchanged mounts
+                    lambda v: sorted((mounts_lib.from_api(m) for m in v or []), key=lambda m: m["target"])),
     "secrets": Field(CONTAINER + ("Secrets",), lambda v: files_normal(v, "secrets"), files_actual("Secret"),
                      files_api("Secret")),
     "configs": Field(CONTAINER + ("Configs",), lambda v: files_normal(v, "configs"), files_actual("Config"),
@@ -366,7 +366,8 @@ class ServiceAPI:
                     entry[f"{kind}ID"] = match[0]["ID"]
         return spec
 
-    def write(self, current: dict | None, spec: dict) -> None:
+    def write(self, current: dict | None, spec: dict, wait_timeout: int | None = None) -> None:
+        """Create or update the service; with wait_timeout, wait until its tasks have converged."""
         parts = dict(task_template=spec["TaskTemplate"], name=spec["Name"], labels=spec.get("Labels"),
                      mode=spec.get("Mode"), update_config=spec.get("UpdateConfig"),
                      rollback_config=spec.get("RollbackConfig"), endpoint_spec=spec.get("EndpointSpec"))
@@ -374,6 +375,8 @@ class ServiceAPI:
             self.api.create_service(**parts)
         else:
             self.api.update_service(current["ID"], current["Version"]["Index"], **parts)
+        if wait_timeout is not None:
+            self.wait_converged(spec["Name"], wait_timeout)
 
     def tasks(self, name: str) -> list[dict]:
         return self.api.tasks(filters={"service": name})

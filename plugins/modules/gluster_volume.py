@@ -135,7 +135,7 @@ class Gluster:
         return rc, out
 
     def volume(self, name: str) -> dict | None:
-        rc, out = self.run("volume", "info", name, "--xml", check=False)
+        _, out = self.run("volume", "info", name, "--xml", check=False)
         return volume_from_xml(out) if out.strip().startswith("<") else None
 
     def peers(self) -> dict:

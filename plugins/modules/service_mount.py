@@ -113,9 +113,7 @@ def main():
         if changed and not module.check_mode:
             services = service_lib.ServiceAPI(api.api)
             spec = service_lib.apply(service["Spec"], {"mounts": after})
-            services.write(service, spec)
-            if params["wait"]:
-                services.wait_converged(params["service"], params["wait_timeout"])
+            services.write(service, spec, params["wait_timeout"] if params["wait"] else None)
         module.exit_json(changed=changed, mounts=after, changes=changes,
                          diff={"before": {"mounts": current}, "after": {"mounts": after}})
 

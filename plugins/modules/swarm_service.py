@@ -321,9 +321,7 @@ def main():
             if params["force_update"] and current:
                 template = spec["TaskTemplate"]
                 template["ForceUpdate"] = (template.get("ForceUpdate") or 0) + 1
-            services.write(current, spec)
-            if params["wait"]:
-                services.wait_converged(params["name"], params["wait_timeout"])
+            services.write(current, spec, params["wait_timeout"] if params["wait"] else None)
         module.exit_json(changed=changed, diff={"before": before if current else {}, "after": after},
                          **services.summary(params["name"], wanted if module.check_mode else None))
 
