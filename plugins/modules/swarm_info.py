@@ -44,7 +44,8 @@ local:
   returned: always
   type: dict
 nodes:
-  description: Every node, sorted by host name, as C(docker node ls) shows them.
+  description: Every node, sorted by host name, as C(docker node ls) shows them, with C(running_tasks) (tasks
+    running there that the swarm wants running) when O(tasks=true) or O(services=true).
   returned: on a manager
   type: list
   elements: dict
@@ -61,12 +62,22 @@ tasks:
   description: Number of tasks per state (running, shutdown, failed ...).
   returned: on a manager, with O(tasks=true)
   type: dict
+problems:
+  description:
+    - Why the swarm is not healthy, one sentence each; empty when every node is Ready, every manager Reachable
+      (or Leader), a leader exists and every service runs the tasks it wants (counting tasks on Ready nodes only).
+    - The failover drills refuse to start unless this is empty.
+  returned: on a manager
+  type: list
+  elements: str
+  sample: ["node4 is down", "service web runs 2 of 3 tasks"]
 """
 
 import collections
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.swarmops.ha.plugins.module_utils import drill
 from ansible_collections.swarmops.ha.plugins.module_utils import swarm as swarm_lib
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect, docker_spec, module_errors
 
@@ -98,13 +109,21 @@ def main():
                             "engine_version": info.get("ServerVersion", ""), "name": info.get("Name", ""),
                             "engine_labels": info.get("Labels") or []}}
         if result["local"]["is_manager"] and result["local"]["local_node_state"] == "active":
-            api = swarm_lib.SwarmAPI(client)
-            result["nodes"] = api.nodes()
+            raw_nodes = client.api.nodes()
+            result["nodes"] = sorted((swarm_lib.node_facts(n) for n in raw_nodes),
+                                     key=lambda n: swarm_lib.natural_key(n["hostname"]))
             result["quorum"] = swarm_lib.quorum_facts(result["nodes"])
-            tasks = client.api.tasks() if params["services"] or params["tasks"] else []
+            services = client.api.services()
+            tasks = client.api.tasks()
+            wanted = [t for t in tasks if t.get("DesiredState") == "running"]
+            result["problems"] = drill.problems(drill.snapshot(raw_nodes, services, wanted))
+            if params["services"] or params["tasks"]:
+                per_node = collections.Counter(t.get("NodeID") for t in wanted if t["Status"]["State"] == "running")
+                for node in result["nodes"]:
+                    node["running_tasks"] = per_node[node["id"]]
             if params["services"]:
                 running = collections.Counter(t["ServiceID"] for t in tasks if t["Status"]["State"] == "running")
-                result["services"] = sorted((service_summary(s, running[s["ID"]]) for s in client.api.services()),
+                result["services"] = sorted((service_summary(s, running[s["ID"]]) for s in services),
                                             key=lambda s: s["name"])
             if params["tasks"]:
                 result["tasks"] = dict(collections.Counter(t["Status"]["State"] for t in tasks))

@@ -1,0 +1,343 @@
+# Copyright: (c) 2026, swarmops.ha contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What a failover drill watches and concludes: swarm snapshots, conditions, timelines, health and reports.
+
+Everything here is pure (Engine API dicts in, plain data or text out) except SwarmWatcher, which polls one
+manager through an injected client and a clock, so the whole module is tested without Docker.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import time
+
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError, describe
+from ansible_collections.swarmops.ha.plugins.module_utils.swarm import natural_key, quorum
+
+NODE_WORDS = ("ready", "down", "unknown", "disconnected")
+MANAGER_WORDS = ("reachable", "unreachable", "leader")
+
+
+def snapshot(nodes: list[dict], services: list[dict], tasks: list[dict]) -> dict:
+    """One look at the swarm from the raw node, service and task lists of a manager.
+
+    A task counts as running when the swarm wants it running, it runs, and its node is Ready: the tasks of a
+    node that went Down still say `running` until the node comes back. A global service wants a task on every
+    Ready node the orchestrator placed one on.
+    """
+    node_view, ready = {}, set()
+    leader = None
+    for node in nodes:
+        name = node.get("Description", {}).get("Hostname") or node["ID"]
+        status = node.get("Status", {}).get("State", "unknown")
+        manager = node.get("ManagerStatus") or {}
+        node_view[name] = {
+            "role": node.get("Spec", {}).get("Role", "worker"),
+            "status": status,
+            "reachability": manager.get("Reachability"),
+            "leader": bool(manager.get("Leader")),
+        }
+        if manager.get("Leader"):
+            leader = name
+        if status == "ready":
+            ready.add(node["ID"])
+    wanted = [t for t in tasks if t.get("DesiredState") == "running"]
+    service_view = {}
+    for service in services:
+        sid, mode = service["ID"], service["Spec"].get("Mode", {})
+        mine = [t for t in wanted if t.get("ServiceID") == sid]
+        running = sum(t.get("Status", {}).get("State") == "running" and t.get("NodeID") in ready for t in mine)
+        if "Replicated" in mode:
+            desired = (mode["Replicated"] or {}).get("Replicas", 1)
+        else:
+            desired = sum(t.get("NodeID") in ready for t in mine)
+        service_view[service["Spec"]["Name"]] = {"desired": desired, "running": running}
+    return {"leader": leader, "nodes": node_view, "services": service_view, "error": None}
+
+
+def unavailable(error: str) -> dict:
+    """The snapshot of a manager that answered with an error: no leader seen, nothing else known."""
+    return {"leader": None, "nodes": {}, "services": {}, "error": error}
+
+
+def converged(snap: dict, services: list[str] | None = None) -> bool:
+    view = snap["services"]
+    names = view if services is None else services
+    return snap["error"] is None and all(n in view and view[n]["running"] >= view[n]["desired"] for n in names)
+
+
+def conditions_from(until: dict) -> list[dict]:
+    """The `until` option of swarm_wait as a list of named conditions; DockerError names a bad entry."""
+    conditions = []
+    if until.get("leader") is not None:
+        conditions.append({"name": "leader elected", "kind": "leader"} if until["leader"] else
+                          {"name": "no leader", "kind": "no_leader"})
+    if until.get("leader_other_than"):
+        old = until["leader_other_than"]
+        conditions.append({"name": f"new leader (not {old})", "kind": "leader_other_than", "node": old})
+    for node, words in (until.get("nodes") or {}).items():
+        for word in [words] if isinstance(words, str) else words:
+            if word not in NODE_WORDS + MANAGER_WORDS:
+                raise DockerError(f"until.nodes.{node}: {word!r} is not a node state (accepted: "
+                                  f"{', '.join(NODE_WORDS + MANAGER_WORDS)})")
+            conditions.append({"name": f"{node} {word}", "kind": "node", "node": node, "word": word})
+    if until.get("healthy"):
+        conditions.append({"name": "healthy", "kind": "healthy"})
+    if until.get("services_converged"):
+        names = until.get("services")
+        conditions.append({"name": "services converged", "kind": "converged", "services": names})
+    unknown = set(until) - {"leader", "leader_other_than", "nodes", "healthy", "services_converged", "services"}
+    if unknown:
+        raise DockerError(f"until: {', '.join(sorted(unknown))} not understood (accepted: leader, leader_other_than, "
+                          f"nodes, healthy, services_converged, services)")
+    if not conditions:
+        raise DockerError("until: nothing to wait for (give leader, leader_other_than, nodes, healthy or "
+                          "services_converged)")
+    return conditions
+
+
+def met(condition: dict, snap: dict) -> bool:
+    kind = condition["kind"]
+    if kind == "leader":
+        return snap["leader"] is not None
+    if kind == "no_leader":
+        return snap["leader"] is None
+    if kind == "leader_other_than":
+        return snap["leader"] not in (None, condition["node"])
+    if kind == "converged":
+        return converged(snap, condition["services"])
+    if kind == "healthy":
+        return not problems(snap)
+    node = snap["nodes"].get(condition["node"])
+    if node is None:
+        return False
+    word = condition["word"]
+    if word == "leader":
+        return node["leader"]
+    if word in MANAGER_WORDS:
+        return node["reachability"] == word
+    return node["status"] == word
+
+
+def changes(before: dict | None, after: dict) -> list[tuple[str, str]]:
+    """(subject, what) for everything that differs between two snapshots; all of `after` when there is no before."""
+    before = before or {"leader": False, "nodes": {}, "services": {}, "error": None}
+    found = []
+    if after["error"] != before["error"]:
+        found.append(("swarm", f"manager says: {after['error']}" if after["error"] else "manager answers"))
+    if after["error"]:
+        return found
+    if after["leader"] != before["leader"]:
+        found.append(("swarm", f"leader {after['leader']}" if after["leader"] else "no leader"))
+    for name in sorted(after["nodes"], key=natural_key):
+        now, then = after["nodes"][name], before["nodes"].get(name, {})
+        if now["status"] != then.get("status"):
+            found.append((name, now["status"]))
+        if now["reachability"] and now["reachability"] != then.get("reachability"):
+            found.append((name, now["reachability"]))
+    for name in sorted(after["services"]):
+        now, then = after["services"][name], before["services"].get(name)
+        if now != then:
+            found.append((f"service {name}", f"{now['running']}/{now['desired']} running"))
+    return found
+
+
+class SwarmWatcher:
+    """Polls one manager until every condition was met once, recording when each was and every change seen."""
+
+    def __init__(self, read, clock=time.time, sleep=time.sleep):
+        self.read, self.clock, self.sleep = read, clock, sleep
+
+    def look(self) -> dict:
+        try:
+            return self.read()
+        except DockerError as exc:
+            return unavailable(str(exc))
+        except Exception as exc:  # the engine's refusal (no leader, no quorum) is an observation, not a failure
+            return unavailable(describe(exc))
+
+    def watch(self, conditions: list[dict], since: float, timeout: float, interval: float) -> dict:
+        events, timeline, previous = {}, [], None
+        leaderless = short = 0.0
+        last = None
+        deadline = self.clock() + timeout
+        while True:
+            snap = self.look()
+            now = self.clock()
+            at = round(now - since, 2)
+            if last is not None:
+                if previous["leader"] is None:
+                    leaderless += now - last
+                if not converged(previous):
+                    short += now - last
+            for subject, what in changes(previous, snap):
+                timeline.append({"t": at, "subject": subject, "event": what})
+            for condition in conditions:
+                if condition["name"] not in events and met(condition, snap):
+                    events[condition["name"]] = at
+            previous, last = snap, now
+            done = len(events) == len(conditions)
+            if done or now >= deadline:
+                return {"met": done, "events": events, "timeline": timeline, "final": snap,
+                        "missing": [c["name"] for c in conditions if c["name"] not in events],
+                        "problems": problems(snap),
+                        "leaderless_seconds": round(leaderless, 2), "short_seconds": round(short, 2),
+                        "elapsed": round(now - since, 2)}
+            self.sleep(interval)
+
+
+def problems(snap: dict) -> list[str]:
+    """Why a swarm is not healthy enough to drill on; empty when it is."""
+    if snap["error"]:
+        return [f"the manager answers: {snap['error']}"]
+    found = []
+    if snap["leader"] is None:
+        found.append("the swarm has no leader")
+    for name in sorted(snap["nodes"], key=natural_key):
+        node = snap["nodes"][name]
+        if node["status"] != "ready":
+            found.append(f"{name} is {node['status']}")
+        elif node["role"] == "manager" and node["reachability"] != "reachable":
+            found.append(f"manager {name} is {node['reachability']}")
+    for name, service in sorted(snap["services"].items()):
+        if service["running"] < service["desired"]:
+            found.append(f"service {name} runs {service['running']} of {service['desired']} tasks")
+    return found
+
+
+def quorum_after(snap: dict, leaving: list[str]) -> str | None:
+    """Why taking these nodes away at once would lose the swarm's quorum; None when the quorum survives."""
+    managers = [n for n, v in snap["nodes"].items() if v["role"] == "manager"]
+    lost = [n for n in managers if n in leaving]
+    left = len(managers) - len(lost)
+    if lost and left < quorum(len(managers)):
+        return (f"stopping {', '.join(sorted(lost, key=natural_key))} leaves {left} of {len(managers)} managers, "
+                f"below the quorum of {quorum(len(managers))}")
+    return None
+
+
+# Reports ----------------------------------------------------------------------------------------------------------
+
+STATUS_COLOURS = {"ready": "#3a9d5d", "reachable": "#3a9d5d", "down": "#c94c4c", "unreachable": "#c94c4c",
+                  "unknown": "#9a9a9a", "disconnected": "#e0a030", "stopped": "#c94c4c"}
+
+
+def summary_rows(runs: list[dict]) -> list[dict]:
+    """One row per drill run: the measured seconds that a person compares."""
+    rows = []
+    for run in runs:
+        events = {}
+        for wait in run.get("waits", []):
+            events.update(wait.get("events", {}))
+        rows.append({
+            "drill": run["drill"], "profile": run.get("profile", "default"), "target": run.get("target", ""),
+            "passed": run.get("passed", False), "events": events,
+            "leaderless_seconds": round(sum(w.get("leaderless_seconds", 0) for w in run.get("waits", [])), 2),
+            "short_seconds": round(sum(w.get("short_seconds", 0) for w in run.get("waits", [])), 2),
+            "notes": run.get("notes", []),
+        })
+    return rows
+
+
+def markdown(runs: list[dict], title: str = "Failover drill") -> str:
+    rows = summary_rows(runs)
+    lines = [f"# {title}", "",
+             "Times are seconds after the drill took the node away (t=0). `leaderless` is how long the observing "
+             "manager saw no leader; `short` how long some service ran fewer tasks than wanted.", "",
+             "| drill | profile | target | result | leaderless | short | events |",
+             "|---|---|---|---|---:|---:|---|"]
+    for row in rows:
+        events = "; ".join(f"{name} {t:g}s" for name, t in sorted(row["events"].items(), key=lambda e: e[1]))
+        lines.append(f"| {row['drill']} | {row['profile']} | {row['target']} | "
+                     f"{'passed' if row['passed'] else 'FAILED'} | {row['leaderless_seconds']:g} | "
+                     f"{row['short_seconds']:g} | {events} |")
+    for run in runs:
+        lines += ["", f"## {run['drill']} ({run.get('profile', 'default')}): {run.get('target', '')}", ""]
+        lines += [f"- {note}" for note in run.get("notes", [])]
+        if run.get("svg"):
+            lines += ["", f"![timeline]({run['svg']})"]
+        lines += ["", "| t (s) | subject | event |", "|---:|---|---|"]
+        lines += [f"| {e['t']:g} | {e['subject']} | {e['event']} |" for e in run_timeline(run)]
+    return "\n".join(lines) + "\n"
+
+
+def run_timeline(run: dict) -> list[dict]:
+    """The marks the role set (machine stopped, started ...) and every wait's changes, in time order.
+
+    Each wait starts by reporting everything it sees; what only repeats the state already reported is left out.
+    """
+    entries = [{"t": round(m["t"], 2), "subject": "drill", "event": m["event"]} for m in run.get("marks", [])]
+    for wait in run.get("waits", []):
+        entries += wait.get("timeline", [])
+    entries.sort(key=lambda e: e["t"])
+    latest, kept = {}, []
+    for entry in entries:
+        key = (entry["subject"], aspect(entry["event"]))
+        if entry["subject"] != "drill" and latest.get(key) == entry["event"]:
+            continue
+        latest[key] = entry["event"]
+        kept.append(entry)
+    return kept
+
+
+def aspect(event: str) -> str:
+    """Which part of a subject an event describes, so that a node's status and reachability are told apart."""
+    if event in MANAGER_WORDS:
+        return "reachability"
+    if event.startswith(("leader", "no leader")):
+        return "leader"
+    if event.startswith(("manager says", "manager answers")):
+        return "answer"
+    return "state"
+
+
+def svg_timeline(run: dict, width: int = 900) -> str:
+    """Rows per node (status and manager reachability as coloured bands), drill marks and leader changes."""
+    timeline = run_timeline(run)
+    nodes = sorted({e["subject"] for e in timeline if not e["subject"].startswith(("swarm", "service ", "drill"))},
+                   key=natural_key)
+    end = max([e["t"] for e in timeline] + [1.0]) * 1.05
+    left, row_h, top = 110, 26, 40
+    scale = (width - left - 20) / end
+    height = top + row_h * (len(nodes) + 1) + 40
+
+    def x(t: float) -> float:
+        return round(left + max(t, 0) * scale, 1)
+
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'font-family="sans-serif" font-size="12">',
+             f'<text x="10" y="20" font-size="14">{html.escape(run["drill"])} ({html.escape(run.get("profile", ""))})'
+             f': {html.escape(run.get("target", ""))}</text>']
+    for row, node in enumerate(nodes):
+        y = top + row * row_h
+        parts.append(f'<text x="10" y="{y + 16}">{html.escape(node)}</text>')
+        changes_ = [e for e in timeline if e["subject"] == node and e["event"] in NODE_WORDS]
+        for i, entry in enumerate(changes_):
+            stop = changes_[i + 1]["t"] if i + 1 < len(changes_) else end
+            colour = STATUS_COLOURS.get(entry["event"], "#9a9a9a")
+            parts.append(f'<rect x="{x(entry["t"])}" y="{y + 4}" width="{max(x(stop) - x(entry["t"]), 1)}" '
+                         f'height="{row_h - 8}" fill="{colour}"><title>{html.escape(node)} {entry["event"]} '
+                         f'from {entry["t"]:g}s</title></rect>')
+    y = top + len(nodes) * row_h
+    parts.append(f'<text x="10" y="{y + 16}">swarm</text>')
+    for entry in timeline:
+        if entry["subject"] in ("swarm", "drill"):
+            colour = "#333" if entry["subject"] == "drill" else "#2b6cb0"
+            parts.append(f'<line x1="{x(entry["t"])}" y1="{top}" x2="{x(entry["t"])}" y2="{y + row_h}" '
+                         f'stroke="{colour}" stroke-dasharray="3,3"><title>{entry["t"]:g}s '
+                         f'{html.escape(entry["event"])}</title></line>')
+            parts.append(f'<circle cx="{x(entry["t"])}" cy="{y + 12}" r="4" fill="{colour}"><title>{entry["t"]:g}s '
+                         f'{html.escape(entry["event"])}</title></circle>')
+    axis_y = y + row_h + 8
+    parts.append(f'<line x1="{left}" y1="{axis_y}" x2="{x(end)}" y2="{axis_y}" stroke="#333"/>')
+    step = next(s for s in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600) if end / s <= 12)
+    for tick in range(0, int(end) + 1, step):
+        parts.append(f'<line x1="{x(tick)}" y1="{axis_y}" x2="{x(tick)}" y2="{axis_y + 4}" stroke="#333"/>'
+                     f'<text x="{x(tick)}" y="{axis_y + 16}" text-anchor="middle">{tick}s</text>')
+    parts.append("</svg>")
+    return "\n".join(parts) + "\n"
+
+
+def report_json(runs: list[dict]) -> str:
+    return json.dumps({"runs": runs, "summary": summary_rows(runs)}, indent=2, sort_keys=True) + "\n"

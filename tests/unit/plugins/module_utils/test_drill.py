@@ -1,0 +1,187 @@
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from ansible_collections.swarmops.ha.plugins.module_utils import drill
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError
+
+
+def node(name, state="ready", role="worker", reach=None, leader=False):
+    manager = {"Reachability": reach, "Leader": leader} if role == "manager" else None
+    return {"ID": f"id-{name}", "Description": {"Hostname": name}, "Status": {"State": state},
+            "Spec": {"Role": role}, "ManagerStatus": manager}
+
+
+def service(name, replicas=None):
+    mode = {"Replicated": {"Replicas": replicas}} if replicas is not None else {"Global": {}}
+    return {"ID": f"svc-{name}", "Spec": {"Name": name, "Mode": mode}}
+
+
+def task(svc, host, state="running", desired="running"):
+    return {"ServiceID": f"svc-{svc}", "NodeID": f"id-{host}", "Status": {"State": state}, "DesiredState": desired}
+
+
+SWARM = [node("n1", role="manager", reach="reachable", leader=True), node("n2", role="manager", reach="reachable"),
+         node("n3", role="manager", reach="reachable"), node("n4"), node("n5")]
+
+
+def look(nodes=SWARM, services=(), tasks=()):
+    return drill.snapshot(list(nodes), list(services), list(tasks))
+
+
+def test_snapshot_counts_only_tasks_on_ready_nodes_as_running():
+    nodes = SWARM[:3] + [node("n4", state="down"), node("n5")]
+    snap = look(nodes, [service("web", 2), service("agent")],
+                [task("web", "n4"), task("web", "n5"), task("agent", "n4"), task("agent", "n5"),
+                 task("agent", "n1", state="starting"), task("web", "n1", state="shutdown", desired="shutdown")])
+    assert snap["leader"] == "n1"
+    assert snap["services"] == {"web": {"desired": 2, "running": 1},
+                                "agent": {"desired": 2, "running": 1}}  # global: wanted on n1 and n5, ready nodes
+    assert not drill.converged(snap)
+    assert drill.converged(snap, services=[])
+
+
+def test_problems_name_each_unhealthy_part_and_are_empty_for_a_healthy_swarm():
+    assert drill.problems(look(services=[service("web", 1)], tasks=[task("web", "n4")])) == []
+    sick = [node("n1", role="manager", reach="reachable"), node("n2", role="manager", reach="unreachable"),
+            node("n3", state="down")]
+    assert drill.problems(look(sick, [service("web", 2)], [task("web", "n1")])) == [
+        "the swarm has no leader", "manager n2 is unreachable", "n3 is down", "service web runs 1 of 2 tasks"]
+    assert drill.problems(drill.unavailable("no leader")) == ["the manager answers: no leader"]
+
+
+def test_quorum_after_refuses_losing_a_majority_of_managers():
+    snap = look()
+    assert drill.quorum_after(snap, ["n1"]) is None
+    assert drill.quorum_after(snap, ["n4", "n5"]) is None
+    assert drill.quorum_after(snap, ["n2", "n1"]) == "stopping n1, n2 leaves 1 of 3 managers, below the quorum of 2"
+
+
+@pytest.mark.parametrize("until, names", [
+    ({"leader": True}, ["leader elected"]),
+    ({"leader": False}, ["no leader"]),
+    ({"leader_other_than": "n1", "nodes": {"n1": ["down", "unreachable"]}},
+     ["new leader (not n1)", "n1 down", "n1 unreachable"]),
+    ({"nodes": {"n4": "ready"}, "services_converged": True}, ["n4 ready", "services converged"]),
+])
+def test_conditions_are_named_for_the_report(until, names):
+    assert [c["name"] for c in drill.conditions_from(until)] == names
+
+
+@pytest.mark.parametrize("until, message", [
+    ({"nodes": {"n1": "gone"}}, "until.nodes.n1: 'gone' is not a node state (accepted: ready, down"),
+    ({"leadr": True}, "until: leadr not understood"),
+    ({}, "until: nothing to wait for"),
+])
+def test_bad_conditions_say_what_is_accepted(until, message):
+    with pytest.raises(DockerError, match=message.replace("(", r"\(")):
+        drill.conditions_from(until)
+
+
+def test_met_reads_leader_status_and_reachability():
+    after = look([node("n1", state="down", role="manager", reach="unreachable"),
+                  node("n2", role="manager", reach="reachable", leader=True)])
+    conditions = {c["name"]: c for c in drill.conditions_from(
+        {"leader_other_than": "n1", "nodes": {"n1": ["down", "unreachable"], "n2": "leader", "n9": "ready"}})}
+    assert {name: drill.met(c, after) for name, c in conditions.items()} == {
+        "new leader (not n1)": True, "n1 down": True, "n1 unreachable": True, "n2 leader": True, "n9 ready": False}
+    no_answer = drill.unavailable("The swarm does not have a leader")
+    assert not drill.met(conditions["new leader (not n1)"], no_answer)
+    assert drill.met(drill.conditions_from({"leader": False})[0], no_answer)
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def time(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+def test_watcher_times_each_condition_and_records_changes_and_leaderless_time():
+    clock = FakeClock()
+    looks = iter([
+        look(),
+        RuntimeError("The swarm does not have a leader"),
+        look([node("n1", state="ready", role="manager", reach="unreachable"),
+              node("n2", role="manager", reach="reachable", leader=True)]),
+        look([node("n1", state="down", role="manager", reach="unreachable"),
+              node("n2", role="manager", reach="reachable", leader=True)]),
+    ])
+
+    def read():
+        item = next(looks)
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    watcher = drill.SwarmWatcher(read, clock=clock.time, sleep=clock.sleep)
+    result = watcher.watch(drill.conditions_from({"leader_other_than": "n1", "nodes": {"n1": "down"}}),
+                           since=990.0, timeout=60, interval=1.0)
+    assert result["met"] and result["missing"] == []
+    assert result["events"] == {"new leader (not n1)": 12.0, "n1 down": 13.0}
+    assert result["leaderless_seconds"] == 1.0
+    changes = [(e["t"], e["subject"], e["event"]) for e in result["timeline"]]
+    assert (11.0, "swarm", "manager says: The swarm does not have a leader") in changes
+    assert (12.0, "swarm", "leader n2") in changes
+    assert (13.0, "n1", "down") in changes
+
+
+def test_watcher_gives_up_at_the_timeout_and_says_what_is_missing():
+    clock = FakeClock()
+    watcher = drill.SwarmWatcher(look, clock=clock.time, sleep=clock.sleep)
+    result = watcher.watch(drill.conditions_from({"nodes": {"n4": "down"}}), since=clock.now, timeout=5,
+                           interval=1.0)
+    assert not result["met"]
+    assert result["missing"] == ["n4 down"]
+    assert result["elapsed"] == 5.0
+
+
+def run_record():
+    wait = {"events": {"new leader (not n1)": 8.5, "n1 down": 16.0}, "leaderless_seconds": 6.0, "short_seconds": 3.0,
+            "timeline": [{"t": 2.0, "subject": "swarm", "event": "no leader"},
+                         {"t": 8.5, "subject": "swarm", "event": "leader n2"},
+                         {"t": 8.5, "subject": "n1", "event": "ready"},
+                         {"t": 16.0, "subject": "n1", "event": "down"}]}
+    again = {"events": {"n1 ready": 40.0}, "leaderless_seconds": 0, "short_seconds": 0,
+             "timeline": [{"t": 30.0, "subject": "swarm", "event": "leader n2"},
+                          {"t": 30.0, "subject": "n1", "event": "down"},
+                          {"t": 40.0, "subject": "n1", "event": "ready"}]}
+    return {"drill": "leader_loss", "profile": "tuned", "target": "n1", "passed": True,
+            "notes": ["new leader n2 after 8.5s"], "marks": [{"t": 1.0, "event": "n1 machine stopped"}],
+            "waits": [wait, again], "svg": "leader-loss-tuned.svg"}
+
+
+def test_run_timeline_merges_marks_and_drops_what_a_new_wait_only_repeats():
+    timeline = [(e["t"], e["subject"], e["event"]) for e in drill.run_timeline(run_record())]
+    assert timeline == [(1.0, "drill", "n1 machine stopped"), (2.0, "swarm", "no leader"),
+                        (8.5, "swarm", "leader n2"), (8.5, "n1", "ready"), (16.0, "n1", "down"),
+                        (40.0, "n1", "ready")]
+
+
+def test_markdown_summarises_each_run_with_its_figures():
+    text = drill.markdown([run_record(), {**run_record(), "profile": "default", "passed": False, "waits": []}])
+    assert "| leader_loss | tuned | n1 | passed | 6 | 3 | new leader (not n1) 8.5s; n1 down 16s; n1 ready 40s |" in text
+    assert "| leader_loss | default | n1 | FAILED | 0 | 0 |  |" in text
+    assert "![timeline](leader-loss-tuned.svg)" in text
+
+
+def test_svg_timeline_is_valid_svg_with_a_row_per_node_and_bands_for_each_status():
+    svg = ET.fromstring(drill.svg_timeline(run_record()))
+    namespace = "{http://www.w3.org/2000/svg}"
+    labels = [t.text for t in svg.iter(f"{namespace}text")]
+    assert "n1" in labels and "swarm" in labels
+    bands = [r.get("fill") for r in svg.iter(f"{namespace}rect")]
+    assert bands == [drill.STATUS_COLOURS["ready"], drill.STATUS_COLOURS["down"], drill.STATUS_COLOURS["ready"]]
+    widths = [float(r.get("width")) for r in svg.iter(f"{namespace}rect")]
+    assert widths[1] > widths[0]  # down from 16s to 40s is longer than ready from 8.5s to 16s
+
+
+def test_report_json_keeps_runs_and_summary():
+    data = json.loads(drill.report_json([run_record()]))
+    assert data["summary"][0]["events"]["n1 down"] == 16.0
+    assert data["runs"][0]["target"] == "n1"
