@@ -12,7 +12,7 @@ import html
 import json
 import time
 
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError, describe
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError, DockerException, describe
 from ansible_collections.swarmops.ha.plugins.module_utils.swarm import natural_key, quorum
 
 NODE_WORDS = ("ready", "down", "unknown", "disconnected")
@@ -143,6 +143,11 @@ def changes(before: dict | None, after: dict) -> list[tuple[str, str]]:
     return found
 
 
+# Conditions on the whole swarm count only once the others hold: they tell when the swarm recovered from what the
+# others describe (a lost node's tasks still look running until the node is marked Down).
+AFTER_THE_REST = ("converged", "healthy")
+
+
 class SwarmWatcher:
     """Polls one manager until every condition was met once, recording when each was and every change seen."""
 
@@ -152,9 +157,7 @@ class SwarmWatcher:
     def look(self) -> dict:
         try:
             return self.read()
-        except DockerError as exc:
-            return unavailable(str(exc))
-        except Exception as exc:  # the engine's refusal (no leader, no quorum) is an observation, not a failure
+        except (DockerException, OSError) as exc:  # no leader, no quorum, no answer: observations, not failures
             return unavailable(describe(exc))
 
     def watch(self, conditions: list[dict], since: float, timeout: float, interval: float) -> dict:
@@ -174,6 +177,9 @@ class SwarmWatcher:
             for subject, what in changes(previous, snap):
                 timeline.append({"t": at, "subject": subject, "event": what})
             for condition in conditions:
+                if condition["kind"] in AFTER_THE_REST and not all(c["name"] in events for c in conditions
+                                                                  if c["kind"] not in AFTER_THE_REST):
+                    continue
                 if condition["name"] not in events and met(condition, snap):
                     events[condition["name"]] = at
             previous, last = snap, now
@@ -219,6 +225,7 @@ def quorum_after(snap: dict, leaving: list[str]) -> str | None:
 
 # Reports ----------------------------------------------------------------------------------------------------------
 
+LEADER_COLOUR = "#2b6cb0"
 STATUS_COLOURS = {"ready": "#3a9d5d", "reachable": "#3a9d5d", "down": "#c94c4c", "unreachable": "#c94c4c",
                   "unknown": "#9a9a9a", "disconnected": "#e0a030", "stopped": "#c94c4c"}
 
@@ -292,49 +299,65 @@ def aspect(event: str) -> str:
     return "state"
 
 
+def intervals(changes: list[tuple[float, str]], end: float) -> list[tuple[float, float, str]]:
+    """(start, stop, value) spans from (time, value) changes; each lasts until the next change or `end`."""
+    return [(t, changes[i + 1][0] if i + 1 < len(changes) else end, value) for i, (t, value) in enumerate(changes)]
+
+
 def svg_timeline(run: dict, width: int = 900) -> str:
-    """Rows per node (status and manager reachability as coloured bands), drill marks and leader changes."""
+    """A row per node coloured by status, a blue bar over the leader, dashed lines where the drill acted."""
     timeline = run_timeline(run)
     nodes = sorted({e["subject"] for e in timeline if not e["subject"].startswith(("swarm", "service ", "drill"))},
                    key=natural_key)
+    marks = [e for e in timeline if e["subject"] == "drill"]
     end = max([e["t"] for e in timeline] + [1.0]) * 1.05
-    left, row_h, top = 110, 26, 40
+    left, row_h, top = 110, 26, 40 + 16 * len(marks)
     scale = (width - left - 20) / end
-    height = top + row_h * (len(nodes) + 1) + 40
+    height = top + row_h * len(nodes) + 60
 
     def x(t: float) -> float:
         return round(left + max(t, 0) * scale, 1)
 
+    def rect(start: float, stop: float, y: float, h: float, colour: str, tip: str) -> str:
+        return (f'<g><title>{html.escape(tip)}</title><rect x="{x(start)}" y="{y}" '
+                f'width="{max(x(stop) - x(start), 1)}" height="{h}" fill="{colour}"/></g>')
+
+    title = f'{run["drill"]} ({run.get("profile", "default")}): {run.get("target", "")}'
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
              f'font-family="sans-serif" font-size="12">',
-             f'<text x="10" y="20" font-size="14">{html.escape(run["drill"])} ({html.escape(run.get("profile", ""))})'
-             f': {html.escape(run.get("target", ""))}</text>']
+             f'<rect x="0" y="0" width="{width}" height="{height}" fill="white"/>',
+             f'<text x="10" y="20" font-size="14">{html.escape(title)}</text>']
+    leaders = [(e["t"], e["event"][len("leader "):] if e["event"].startswith("leader ") else None)
+               for e in timeline if e["subject"] == "swarm" and aspect(e["event"]) == "leader"]
     for row, node in enumerate(nodes):
         y = top + row * row_h
-        parts.append(f'<text x="10" y="{y + 16}">{html.escape(node)}</text>')
-        changes_ = [e for e in timeline if e["subject"] == node and e["event"] in NODE_WORDS]
-        for i, entry in enumerate(changes_):
-            stop = changes_[i + 1]["t"] if i + 1 < len(changes_) else end
-            colour = STATUS_COLOURS.get(entry["event"], "#9a9a9a")
-            parts.append(f'<rect x="{x(entry["t"])}" y="{y + 4}" width="{max(x(stop) - x(entry["t"]), 1)}" '
-                         f'height="{row_h - 8}" fill="{colour}"><title>{html.escape(node)} {entry["event"]} '
-                         f'from {entry["t"]:g}s</title></rect>')
-    y = top + len(nodes) * row_h
-    parts.append(f'<text x="10" y="{y + 16}">swarm</text>')
-    for entry in timeline:
-        if entry["subject"] in ("swarm", "drill"):
-            colour = "#333" if entry["subject"] == "drill" else "#2b6cb0"
-            parts.append(f'<line x1="{x(entry["t"])}" y1="{top}" x2="{x(entry["t"])}" y2="{y + row_h}" '
-                         f'stroke="{colour}" stroke-dasharray="3,3"><title>{entry["t"]:g}s '
-                         f'{html.escape(entry["event"])}</title></line>')
-            parts.append(f'<circle cx="{x(entry["t"])}" cy="{y + 12}" r="4" fill="{colour}"><title>{entry["t"]:g}s '
-                         f'{html.escape(entry["event"])}</title></circle>')
-    axis_y = y + row_h + 8
-    parts.append(f'<line x1="{left}" y1="{axis_y}" x2="{x(end)}" y2="{axis_y}" stroke="#333"/>')
+        parts.append(f'<text x="10" y="{y + 17}">{html.escape(node)}</text>')
+        states = [(e["t"], e["event"]) for e in timeline if e["subject"] == node and aspect(e["event"]) == "state"]
+        for start, stop, state in intervals(states, end):
+            parts.append(rect(start, stop, y + 6, row_h - 8, STATUS_COLOURS.get(state, "#9a9a9a"),
+                              f"{node} {state} from {start:g}s to {stop:g}s"))
+        for start, stop, leader in intervals(leaders, end):
+            if leader == node:
+                parts.append(rect(start, stop, y + 1, 4, LEADER_COLOUR, f"{node} leader from {start:g}s"))
+    bottom = top + len(nodes) * row_h
+    for i, mark in enumerate(marks):
+        label_y = 40 + 16 * i
+        parts.append(f'<line x1="{x(mark["t"])}" y1="{label_y + 4}" x2="{x(mark["t"])}" y2="{bottom}" '
+                     f'stroke="#333" stroke-width="1" stroke-dasharray="4,3"/>'
+                     f'<text x="{x(mark["t"]) + 4}" y="{label_y}">{html.escape(mark["event"])} '
+                     f'({mark["t"]:g}s)</text>')
+    axis_y = bottom + 8
+    parts.append(f'<line x1="{left}" y1="{axis_y}" x2="{x(end)}" y2="{axis_y}" stroke="#333" stroke-width="1"/>')
     step = next(s for s in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600) if end / s <= 12)
     for tick in range(0, int(end) + 1, step):
-        parts.append(f'<line x1="{x(tick)}" y1="{axis_y}" x2="{x(tick)}" y2="{axis_y + 4}" stroke="#333"/>'
-                     f'<text x="{x(tick)}" y="{axis_y + 16}" text-anchor="middle">{tick}s</text>')
+        parts.append(f'<line x1="{x(tick)}" y1="{axis_y}" x2="{x(tick)}" y2="{axis_y + 4}" stroke="#333" '
+                     f'stroke-width="1"/><text x="{x(tick)}" y="{axis_y + 16}" text-anchor="middle">{tick}s</text>')
+    legend_y = axis_y + 36
+    legend = [("ready", STATUS_COLOURS["ready"]), ("down", STATUS_COLOURS["down"]),
+              ("unknown", STATUS_COLOURS["unknown"]), ("leader", LEADER_COLOUR)]
+    for i, (word, colour) in enumerate(legend):
+        parts.append(f'<rect x="{left + i * 90}" y="{legend_y - 10}" width="12" height="12" fill="{colour}"/>'
+                     f'<text x="{left + i * 90 + 16}" y="{legend_y}">{word}</text>')
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 

@@ -10,7 +10,7 @@ description:
   - Polls one manager's view of the swarm (leader, node status, manager reachability, running tasks of each service)
     until every condition in O(until) has been met once, and returns when each was first met, counted from O(since).
   - Records every change it sees on the way (leader lost and elected, a node going Down and Ready again, a service
-    short of tasks) as a timeline: the raw material of the failover drills' reports.
+    short of tasks) as a timeline, the raw material of the failover drills' reports.
   - An error from the manager (for example while the swarm has no leader, or has lost its quorum) is an
     observation, not a failure. Only the first connection must succeed.
   - Reads, never changes; runs the same in check mode.
@@ -20,12 +20,18 @@ options:
   until:
     description:
       - What to wait for. Every key given must be met (each at its own time).
-      - C(leader) (bool) some manager is Leader (V(false): the manager sees no leader, or cannot answer). C(leader_other_than) (node name) a manager other than that node is
-        Leader. C(nodes) (dict of node name to a state word or a list of them) each node reaches each word: node
-        status V(ready), V(down), V(unknown), V(disconnected), or manager reachability V(reachable),
-        V(unreachable), V(leader). C(healthy) (bool) nothing is wrong: every node Ready, every manager Reachable, a
-        leader, every service at full strength (what RV(problems) lists otherwise). C(services_converged) (bool) every service (or those named in C(services))
-        runs as many tasks as it wants, counting only tasks on Ready nodes.
+      - C(leader) (bool) some manager is Leader; V(false) the manager sees no leader, or cannot answer.
+      - C(leader_other_than) (node name) a manager other than that node is Leader.
+      - C(nodes) (dict of node name to a state word or a list of them) each node reaches each word, node status
+        V(ready), V(down), V(unknown), V(disconnected), or manager reachability V(reachable), V(unreachable),
+        V(leader).
+      - C(healthy) (bool) nothing is wrong, every node Ready, every manager Reachable, a leader, every service at
+        full strength (what RV(problems) lists otherwise).
+      - C(services_converged) (bool) every service (or those named in C(services)) runs as many tasks as it wants,
+        counting only tasks on Ready nodes.
+      - C(healthy) and C(services_converged) count only from the moment every other condition holds, so that with
+        O(until={nodes: {node4: down}, services_converged: true}) the time says when node4's tasks ran elsewhere,
+        not that they looked fine before the swarm noticed node4 was gone.
     type: dict
     required: true
   since:

@@ -64,6 +64,7 @@ def test_quorum_after_refuses_losing_a_majority_of_managers():
     ({"leader_other_than": "n1", "nodes": {"n1": ["down", "unreachable"]}},
      ["new leader (not n1)", "n1 down", "n1 unreachable"]),
     ({"nodes": {"n4": "ready"}, "services_converged": True}, ["n4 ready", "services converged"]),
+    ({"healthy": True, "nodes": {"n4": "ready"}}, ["n4 ready", "healthy"]),
 ])
 def test_conditions_are_named_for_the_report(until, names):
     assert [c["name"] for c in drill.conditions_from(until)] == names
@@ -86,6 +87,8 @@ def test_met_reads_leader_status_and_reachability():
         {"leader_other_than": "n1", "nodes": {"n1": ["down", "unreachable"], "n2": "leader", "n9": "ready"}})}
     assert {name: drill.met(c, after) for name, c in conditions.items()} == {
         "new leader (not n1)": True, "n1 down": True, "n1 unreachable": True, "n2 leader": True, "n9 ready": False}
+    healthy = drill.conditions_from({"healthy": True})[0]
+    assert not drill.met(healthy, after) and drill.met(healthy, look())
     no_answer = drill.unavailable("The swarm does not have a leader")
     assert not drill.met(conditions["new leader (not n1)"], no_answer)
     assert drill.met(drill.conditions_from({"leader": False})[0], no_answer)
@@ -106,7 +109,7 @@ def test_watcher_times_each_condition_and_records_changes_and_leaderless_time():
     clock = FakeClock()
     looks = iter([
         look(),
-        RuntimeError("The swarm does not have a leader"),
+        ConnectionError("The swarm does not have a leader"),
         look([node("n1", state="ready", role="manager", reach="unreachable"),
               node("n2", role="manager", reach="reachable", leader=True)]),
         look([node("n1", state="down", role="manager", reach="unreachable"),
@@ -170,18 +173,47 @@ def test_markdown_summarises_each_run_with_its_figures():
     assert "![timeline](leader-loss-tuned.svg)" in text
 
 
-def test_svg_timeline_is_valid_svg_with_a_row_per_node_and_bands_for_each_status():
+def test_svg_timeline_draws_status_bands_the_leader_bar_and_the_drill_marks():
     svg = ET.fromstring(drill.svg_timeline(run_record()))
-    namespace = "{http://www.w3.org/2000/svg}"
-    labels = [t.text for t in svg.iter(f"{namespace}text")]
-    assert "n1" in labels and "swarm" in labels
-    bands = [r.get("fill") for r in svg.iter(f"{namespace}rect")]
-    assert bands == [drill.STATUS_COLOURS["ready"], drill.STATUS_COLOURS["down"], drill.STATUS_COLOURS["ready"]]
-    widths = [float(r.get("width")) for r in svg.iter(f"{namespace}rect")]
-    assert widths[1] > widths[0]  # down from 16s to 40s is longer than ready from 8.5s to 16s
+    ns = "{http://www.w3.org/2000/svg}"
+    labels = [t.text for t in svg.iter(f"{ns}text")]
+    assert "n1" in labels and "n1 machine stopped (1s)" in labels
+    bands = {g.find(f"{ns}title").text: g.find(f"{ns}rect") for g in svg.iter(f"{ns}g")}
+    assert set(bands) == {"n1 ready from 8.5s to 16s", "n1 down from 16s to 40s", "n1 ready from 40s to 42s"}
+    assert bands["n1 down from 16s to 40s"].get("fill") == drill.STATUS_COLOURS["down"]
+    width = {tip: float(r.get("width")) for tip, r in bands.items()}
+    assert width["n1 down from 16s to 40s"] > 3 * width["n1 ready from 8.5s to 16s"]
+
+
+def test_the_leader_bar_follows_leadership_from_node_to_node():
+    run = {"drill": "leader_loss", "marks": [], "waits": [{"timeline": [
+        {"t": 0.0, "subject": "swarm", "event": "leader n1"}, {"t": 0.0, "subject": "n1", "event": "ready"},
+        {"t": 0.0, "subject": "n2", "event": "ready"}, {"t": 5.0, "subject": "swarm", "event": "no leader"},
+        {"t": 9.0, "subject": "swarm", "event": "leader n2"}]}]}
+    svg = ET.fromstring(drill.svg_timeline(run))
+    ns = "{http://www.w3.org/2000/svg}"
+    tips = [g.find(f"{ns}title").text for g in svg.iter(f"{ns}g")]
+    assert "n1 leader from 0s" in tips and "n2 leader from 9s" in tips
+    assert not [tip for tip in tips if tip.startswith("n2 leader from 0")]
 
 
 def test_report_json_keeps_runs_and_summary():
     data = json.loads(drill.report_json([run_record()]))
     assert data["summary"][0]["events"]["n1 down"] == 16.0
     assert data["runs"][0]["target"] == "n1"
+
+
+def test_convergence_counts_only_once_the_lost_node_is_marked_down():
+    clock = FakeClock()
+    running = [service("web", 2)], [task("web", "n4"), task("web", "n5")]
+    looks = iter([
+        look(SWARM, *running),  # n4 is gone but not yet marked: its task still looks running
+        look(SWARM[:3] + [node("n4", state="down"), node("n5")], *running),
+        look(SWARM[:3] + [node("n4", state="down"), node("n5")], [service("web", 2)],
+             [task("web", "n4"), task("web", "n5"), task("web", "n1")]),
+    ])
+    watcher = drill.SwarmWatcher(lambda: next(looks), clock=clock.time, sleep=clock.sleep)
+    result = watcher.watch(drill.conditions_from({"nodes": {"n4": "down"}, "services_converged": True}),
+                           since=clock.now, timeout=60, interval=1.0)
+    assert result["events"] == {"n4 down": 1.0, "services converged": 2.0}
+    assert result["short_seconds"] == 1.0
