@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from ansible_collections.swarmops.ha.plugins.module_utils import mounts as mounts_lib
 from ansible_collections.swarmops.ha.plugins.module_utils import resources as resources_lib
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError, inspect
-from ansible_collections.swarmops.ha.plugins.module_utils.swarm import parse_duration, wait_for
+from ansible_collections.swarmops.ha.plugins.module_utils.swarm import NANO, parse_duration, wait_for
 
 CONTAINER = ("TaskTemplate", "ContainerSpec")
 PLACEMENT = ("TaskTemplate", "Placement")
@@ -66,6 +66,8 @@ SERVICE_OPTIONS = dict(
     user=dict(type="str"),
     workdir=dict(type="str"),
     hostname=dict(type="str"),
+    stop_signal=dict(type="str"),
+    stop_grace_period=dict(type="raw"),
     mode=dict(type="str", choices=["replicated", "global"]),
     replicas=dict(type="int"),
     networks=dict(type="list", elements="str"),
@@ -235,6 +237,9 @@ FIELDS = {
     "user": Field(CONTAINER + ("User",), str, lambda v: v or ""),
     "workdir": Field(CONTAINER + ("Dir",), str, lambda v: v or ""),
     "hostname": Field(CONTAINER + ("Hostname",), str, lambda v: v or ""),
+    "stop_signal": Field(CONTAINER + ("StopSignal",), str, lambda v: v or ""),
+    "stop_grace_period": Field(CONTAINER + ("StopGracePeriod",), nanoseconds("stop_grace_period"),
+                               lambda v: v if v is not None else 10 * NANO),
     "mode": Field(("Mode",), dict, lambda v: {"Global": {}} if "Global" in (v or {}) else
                   {"Replicated": {"Replicas": ((v or {}).get("Replicated") or {}).get("Replicas", 1)}}),
     "networks": Field(("TaskTemplate", "Networks"), lambda v: sorted(set(v)),

@@ -56,6 +56,15 @@ options:
   hostname:
     description: Container host name (a Go template such as C({{.Node.Hostname}}) is allowed).
     type: str
+  stop_signal:
+    description: Signal that asks a task's container to stop (C(--stop-signal)), for example V(SIGINT).
+    type: str
+  stop_grace_period:
+    description:
+      - Time a task's container has to stop after O(stop_signal) before it is killed (C(--stop-grace-period)),
+        seconds or strings like V(10s); the engine's default is 10 seconds. A task whose process ignores the signal
+        (a shell as PID 1) holds its node's shutdown and its own update for this long.
+    type: raw
   mode:
     description: V(replicated) runs O(replicas) tasks, V(global) one task on every eligible node.
     type: str

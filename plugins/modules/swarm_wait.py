@@ -29,9 +29,9 @@ options:
         full strength (what RV(problems) lists otherwise).
       - C(services_converged) (bool) every service (or those named in C(services)) runs as many tasks as it wants,
         counting only tasks on Ready nodes.
-      - C(healthy) and C(services_converged) count only from the moment every other condition holds, so that with
-        O(until={nodes: {node4: down}, services_converged: true}) the time says when node4's tasks ran elsewhere,
-        not that they looked fine before the swarm noticed node4 was gone.
+      - C(healthy) and C(services_converged) count only from the moment every other condition holds. Waiting for
+        node4 V(down) and C(services_converged), the time says when node4's tasks ran elsewhere, not that they
+        looked fine before the swarm noticed node4 was gone.
     type: dict
     required: true
   since:

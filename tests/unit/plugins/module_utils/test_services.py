@@ -121,6 +121,7 @@ def test_options_left_out_are_not_managed():
     ({"secrets": [{"name": "s", "mode": "0999"}]}, "secrets[].mode: '0999' is not an octal file mode"),
     ({"mounts": [{"type": "bind", "source": "relative/dir", "target": "/data"}]}, "relative/dir"),
     ({"mounts": [{"type": "tmpfs", "source": "x", "target": "/scratch"}]}, "tmpfs"),
+    ({"stop_grace_period": "a while"}, "stop_grace_period: 'a while' is not a duration"),
 ])
 def test_bad_input_names_the_option(given, message):
     with pytest.raises(DockerError, match=message.replace("[", r"\[").replace("]", r"\]")):
@@ -168,3 +169,12 @@ def test_a_global_service_converges_when_every_live_task_runs():
     service = {"Spec": {**ENGINE_SPEC, "Mode": {"Global": {}}}}
     assert services.converged(service, [task(), task(), task()]) is True
     assert services.converged(service, [task(), task("starting")]) is False
+
+
+def test_the_engines_default_stop_grace_period_is_ten_seconds_and_a_shorter_one_is_a_change():
+    assert services.compare(ENGINE_SPEC, services.wanted_values(params(stop_grace_period="10s"))) == ({}, {})
+    wanted = services.wanted_values(params(stop_grace_period=1, stop_signal="SIGKILL"))
+    assert services.compare(ENGINE_SPEC, wanted) == (
+        {"stop_grace_period": 10 * SECOND, "stop_signal": ""}, {"stop_grace_period": SECOND, "stop_signal": "SIGKILL"})
+    container = services.apply(ENGINE_SPEC, wanted)["TaskTemplate"]["ContainerSpec"]
+    assert (container["StopGracePeriod"], container["StopSignal"]) == (SECOND, "SIGKILL")
