@@ -174,7 +174,17 @@ RECIPES = {
         "FROM scratch\n"
         "COPY --from=build /bin/busybox /bin/busybox\n"
         'RUN ["/bin/busybox", "--install", "-s", "/bin"]\n'
+        "EXPOSE 8080\n"
         'CMD ["sh"]\n',
+        {},
+    ),
+    "proxy": (
+        "FROM {base}\n"
+        "RUN apt-get update && apt-get install -y --no-install-recommends haproxy \\\n"
+        " && rm -rf /var/lib/apt/lists/* && mkdir -p /usr/local/etc/haproxy\n"
+        "EXPOSE 80 443\n"
+        "STOPSIGNAL SIGUSR1\n"
+        'CMD ["haproxy", "-W", "-db", "-f", "/usr/local/etc/haproxy/haproxy.cfg"]\n',
         {},
     ),
     "registry": (

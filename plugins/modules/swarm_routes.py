@@ -1,0 +1,120 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, swarmops.ha contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: swarm_routes
+short_description: Read the routes a swarm's services ask for in their labels, and make the proxy configuration
+version_added: 0.2.0
+description:
+  - Reads every service from a manager and turns the labels under C(swarmops.route.) into routes, then into an
+    HAProxy configuration whose backends are the services' tasks as the swarm's DNS lists them (C(tasks.<service>)),
+    so tasks that move or scale need no new configuration.
+  - "Labels: C(swarmops.route.host) (a host name), C(swarmops.route.path) (a path prefix; at least one of the two),
+    C(swarmops.route.port) (the port the tasks listen on, required), C(swarmops.route.health) (a path checked over
+    HTTP), C(swarmops.route.sticky) and C(swarmops.route.https_redirect) (true or false)."
+  - Fails, naming each service and label, on a route with no host and no path, a port the service does not expose
+    (its published ports and its image's EXPOSE, when the manager has the image), two services claiming the same
+    host and path, an unknown label under the prefix, or an HTTPS redirect without a certificate.
+  - Reads, never changes; writing the configuration and reloading the proxy is the routing role's part.
+extends_documentation_fragment:
+  - swarmops.ha.docker
+options:
+  slots:
+    description: Most tasks one backend can send to (HAProxy C(server-template) slots).
+    type: int
+    default: 10
+  certificate:
+    description: Path, inside the proxy, of the PEM file (certificate and key) for HTTPS; none serves HTTP only.
+    type: str
+  exclude:
+    description: Services never routed, whatever their labels (the proxy itself).
+    type: list
+    elements: str
+    default: []
+author:
+  - swarmops.ha contributors
+"""
+
+EXAMPLES = r"""
+- name: Make the proxy configuration from the services' labels
+  swarmops.ha.swarm_routes:
+    docker_host: "{{ hostvars[groups['swarm_managers'][0]].docker_host }}"
+  delegate_to: localhost
+  register: routes
+
+- name: Route a service by host
+  swarmops.ha.swarm_service:
+    name: web
+    image: nginx:1.27
+    replicas: 3
+    networks: [swarmops-routing]
+    labels:
+      swarmops.route.host: web.example.com
+      swarmops.route.port: "80"
+"""
+
+RETURN = r"""
+routes:
+  description: The routes, in the order the proxy matches them (host and path, host, longest path first).
+  returned: success
+  type: list
+  elements: dict
+  sample: [{"service": "web", "host": "web.example.com", "path": null, "port": 80, "health": null,
+            "sticky": false, "https_redirect": false}]
+config:
+  description: The HAProxy configuration for the routes.
+  returned: success
+  type: str
+"""
+
+import dataclasses
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.swarmops.ha.plugins.module_utils import routing
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import (
+    NotFound,
+    connect,
+    docker_spec,
+    module_errors,
+)
+
+
+def image_ports(api, services: list[dict]) -> dict[str, set[int]]:
+    """EXPOSE of each routed service's image, for the images this engine has."""
+    ports = {}
+    for service in services:
+        if not any(key.startswith(routing.ROUTE_PREFIX) for key in service["Spec"].get("Labels") or {}):
+            continue
+        image = service["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"].split("@")[0]
+        try:
+            exposed = api.inspect_image(image)["Config"].get("ExposedPorts") or {}
+        except NotFound:
+            continue
+        ports[image] = {int(port.split("/")[0]) for port in exposed if port.endswith("/tcp")}
+    return ports
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=docker_spec(
+            slots=dict(type="int", default=10),
+            certificate=dict(type="str"),
+            exclude=dict(type="list", elements="str", default=[]),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    with module_errors(module, "swarm_routes"):
+        if params["slots"] < 1:
+            module.fail_json(msg=f"slots: {params['slots']} is not a number of servers (1 or more)")
+        api = connect(params).api
+        services = [s for s in api.services() if s["Spec"]["Name"] not in params["exclude"]]
+        routes = routing.routes_from(services, image_ports(api, services), https=bool(params["certificate"]))
+        config = routing.haproxy_config(routes, slots=params["slots"], certificate=params["certificate"])
+    module.exit_json(changed=False, routes=[dataclasses.asdict(r) for r in routes], config=config)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+import pytest
+
+from ansible_collections.swarmops.ha.plugins.module_utils import routing
+from ansible_collections.swarmops.ha.plugins.module_utils.routing import Route, RouteError
+
+
+def service(name, image="app:1", ports=(), **labels):
+    return {"Spec": {"Name": name, "Labels": {f"swarmops.route.{k}": v for k, v in labels.items()},
+                     "TaskTemplate": {"ContainerSpec": {"Image": image + "@sha256:" + "0" * 64}},
+                     "EndpointSpec": {"Ports": [{"TargetPort": p, "PublishedPort": p} for p in ports]}}}
+
+
+def test_labels_become_a_route_with_normal_host_and_path():
+    route = routing.route_of("web", {"swarmops.route.host": "App.Example", "swarmops.route.path": "/api/",
+                                     "swarmops.route.port": "8080", "swarmops.route.sticky": "yes",
+                                     "com.example.other": "ignored"})
+    assert route == Route(service="web", port=8080, host="app.example", path="/api", sticky=True)
+
+
+def test_a_service_without_route_labels_is_not_routed():
+    assert routing.route_of("db", {"com.example.team": "data"}) is None
+
+
+@pytest.mark.parametrize("labels, message", [
+    ({"port": "80"}, "service web: a route needs swarmops.route.host or swarmops.route.path"),
+    ({"host": "a.example", "port": "80", "weight": "2"},
+     "service web: label swarmops.route.weight is not a route label (accepted: swarmops.route.host"),
+    ({"host": "a.example"}, "service web: label swarmops.route.port is missing"),
+    ({"host": "a.example", "port": "http"}, "service web: label swarmops.route.port='http' is not a port number"),
+    ({"host": "a.example", "port": "70000"}, "label swarmops.route.port='70000' is not a port number"),
+    ({"host": "a_b..example", "port": "80"}, "label swarmops.route.host='a_b..example' is not a host name"),
+    ({"path": "api", "port": "80"}, "label swarmops.route.path='api' is not a URL path"),
+    ({"path": "/api", "port": "80", "sticky": "maybe"}, "label swarmops.route.sticky='maybe' is not true or false"),
+])
+def test_bad_labels_name_the_service_and_the_label(labels, message):
+    with pytest.raises(RouteError, match=message.replace("(", r"\(")):
+        routing.route_of("web", {f"swarmops.route.{k}": v for k, v in labels.items()})
+
+
+def test_a_port_the_service_does_not_expose_is_refused_when_its_ports_are_known():
+    with pytest.raises(RouteError, match=r"swarmops.route.port=9000 is not a port the service exposes \(exposed: 80, "
+                                         r"8080\)"):
+        routing.routes_from([service("web", ports=[80], host="a.example", port="9000")], {"app:1": {8080}})
+    assert routing.routes_from([service("web", host="a.example", port="8080")], {"app:1": {8080}})
+    # neither published nor an image whose EXPOSE is known: taken on trust
+    assert routing.routes_from([service("web", host="a.example", port="9000")], {})
+
+
+def test_two_services_claiming_one_host_and_path_are_both_named_and_every_problem_is_listed():
+    with pytest.raises(RouteError) as raised:
+        routing.routes_from([service("blue", host="a.example", path="/", port="80"),
+                             service("green", host="a.example", port="80"),
+                             service("bad", port="80")])
+    message = str(raised.value)
+    assert "service green: swarmops.route.host/path a.example/ is already the route of service blue" in message
+    assert "service bad: a route needs swarmops.route.host or swarmops.route.path" in message
+
+
+def test_https_redirect_needs_a_certificate():
+    labels = dict(host="a.example", port="80", https_redirect="true")
+    with pytest.raises(RouteError, match="https_redirect=true needs the proxy to serve HTTPS"):
+        routing.routes_from([service("web", **labels)])
+    assert routing.routes_from([service("web", **labels)], https=True)[0].https_redirect
+
+
+def test_routes_match_the_most_specific_first():
+    routes = routing.routes_from([
+        service("root", path="/", port="80"), service("api", path="/api", port="80"),
+        service("v2", path="/api/v2", port="80"), service("site", host="a.example", port="80"),
+        service("site-api", host="a.example", path="/api", port="80")])
+    assert [r.service for r in routes] == ["site-api", "site", "v2", "api", "root"]
+
+
+def test_haproxy_config_routes_by_host_and_path_to_the_tasks_dns_names():
+    routes = routing.routes_from([service("web", host="a.example", port="8080", health="/healthz", sticky="true"),
+                                  service("api", path="/api", port="9000")])
+    config = routing.haproxy_config(routes, slots=5)
+    assert "    acl route1_host var(txn.host) -m str a.example\n    use_backend be_web if route1_host\n" in config
+    assert ("    acl route2_path path -m str /api\n    acl route2_path path -m beg /api/\n"
+            "    use_backend be_api if route2_path\n") in config
+    assert ("backend be_web\n    balance roundrobin\n    option httpchk GET /healthz\n"
+            "    cookie SWARMOPS_ROUTE") in config
+    assert "server-template task 1-5 tasks.web:8080 cookie\n" in config
+    assert "server-template task 1-5 tasks.api:9000\n" in config
+    assert "bind :443" not in config and "master-worker" in config
+
+
+def test_haproxy_config_with_a_certificate_serves_https_and_redirects_when_asked():
+    routes = routing.routes_from([service("web", host="a.example", path="/app", port="80", https_redirect="on")],
+                                 https=True)
+    config = routing.haproxy_config(routes, certificate="/run/secrets/site.pem")
+    assert "    bind :443 ssl crt /run/secrets/site.pem\n" in config
+    assert ("http-request redirect scheme https code 301 if route1_host route1_path !{ ssl_fc }\n"
+            "    use_backend be_web if route1_host route1_path\n") in config
+
+
+def test_a_service_name_with_dashes_makes_a_valid_backend_name():
+    route = routing.route_of("my-app.v2", {"swarmops.route.host": "a.example", "swarmops.route.port": "80"})
+    assert route.backend == "be_my_app_v2"
