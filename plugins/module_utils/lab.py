@@ -179,9 +179,12 @@ RECIPES = {
         {},
     ),
     "proxy": (
-        "FROM {base}\n"
+        "FROM {base} AS build\n"
         "RUN apt-get update && apt-get install -y --no-install-recommends haproxy \\\n"
-        " && rm -rf /var/lib/apt/lists/* && mkdir -p /usr/local/etc/haproxy\n"
+        " && mkdir -p /out/usr/local/etc/haproxy /out/tmp /out/run \\\n"
+        " && cp -L --parents /usr/sbin/haproxy $(ldd /usr/sbin/haproxy | grep -o '/[^ ]*') /out/\n"
+        "FROM scratch\n"
+        "COPY --from=build /out/ /\n"
         "EXPOSE 80 443\n"
         "STOPSIGNAL SIGUSR1\n"
         'CMD ["haproxy", "-W", "-db", "-f", "/usr/local/etc/haproxy/haproxy.cfg"]\n',

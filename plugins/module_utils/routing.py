@@ -191,9 +191,10 @@ def haproxy_config(routes: list[Route], slots: int = 10, certificate: str | None
         if route.health:
             lines.append(f"    option httpchk GET {route.health}")
         if route.sticky:
-            lines.append("    cookie SWARMOPS_ROUTE insert indirect nocache")
-        cookie = " cookie" if route.sticky else ""
-        lines.append(f"    server-template task 1-{slots} {dns_prefix}{route.service}:{route.port}{cookie}")
+            # Template servers have no fixed names: the cookie is a hash of each task's address and this key.
+            lines += ["    cookie SWARMOPS_ROUTE insert indirect nocache dynamic",
+                      f"    dynamic-cookie-key {route.backend}"]
+        lines.append(f"    server-template task 1-{slots} {dns_prefix}{route.service}:{route.port}")
     lines += ["", "backend no_route", "    http-request return status 404 content-type text/plain string "
               '"no route\\n"', ""]
     return "\n".join(lines)

@@ -79,8 +79,8 @@ def test_haproxy_config_routes_by_host_and_path_to_the_tasks_dns_names():
     assert ("    acl route2_path path -m str /api\n    acl route2_path path -m beg /api/\n"
             "    use_backend be_api if route2_path\n") in config
     assert ("backend be_web\n    balance roundrobin\n    option httpchk GET /healthz\n"
-            "    cookie SWARMOPS_ROUTE") in config
-    assert "server-template task 1-5 tasks.web:8080 cookie\n" in config
+            "    cookie SWARMOPS_ROUTE insert indirect nocache dynamic\n    dynamic-cookie-key be_web\n") in config
+    assert "server-template task 1-5 tasks.web:8080\n" in config
     assert "server-template task 1-5 tasks.api:9000\n" in config
     assert "bind :443" not in config and "master-worker" in config
 
