@@ -162,7 +162,9 @@ def haproxy_config(routes: list[Route], slots: int = 10, certificate: str | None
         "    option httplog",
         "    option redispatch",
         "    retries 3",
-        "    timeout connect 3s",
+        # A request that reached a task that died under it is sent again to another (for safe methods: below).
+        "    retry-on conn-failure empty-response junk-response 503",
+        "    timeout connect 1s",
         "    timeout client 30s",
         "    timeout server 30s",
         "    default-server init-addr none resolvers swarm check inter 1s fall 2 rise 1",
@@ -178,7 +180,8 @@ def haproxy_config(routes: list[Route], slots: int = 10, certificate: str | None
     ]
     if certificate:
         lines.append(f"    bind :443 ssl crt {certificate}")
-    lines.append("    http-request set-var(txn.host) req.hdr(host),field(1,:),lower")
+    lines += ["    http-request disable-l7-retry unless METH_GET || METH_HEAD || METH_OPTIONS",
+              "    http-request set-var(txn.host) req.hdr(host),field(1,:),lower"]
     for number, route in enumerate(routes, 1):
         acls, condition = route_acls(route, f"route{number}")
         lines += [f"    {acl}" for acl in acls]

@@ -1,6 +1,7 @@
 """Service routing on the lab: the HAProxy service that site.yml runs on the managers, routes from labels."""
 
 import http.client
+import threading
 import time
 
 import pytest
@@ -73,7 +74,7 @@ def web_and_api(lab):
     out = route(lab)
     assert recap(out)[lab.names[0]]["failed"] == 0, out[-3000:]
     yield
-    for name in ("web", "api", "by-hand", "broken"):
+    for name in ("web", "api", "by-hand", "broken", "download", "late"):
         lab.module("swarm_service", {**manager(lab), "name": name, "state": "absent"})
     route(lab)
 
@@ -124,3 +125,42 @@ def test_a_bad_route_fails_naming_service_and_label_and_the_old_routes_keep_serv
     assert not failed, result
     assert ("service broken: label swarmops.route.port=9999 is not a port the service exposes (exposed: 8080)"
             in route(lab))
+
+
+def test_a_reload_lets_a_download_in_flight_finish(lab, web_and_api):
+    size = 64 * 1024 * 1024
+    serve_big_file = f"mkdir -p /www && head -c {size} /dev/zero > /www/big && echo ok > /www/index.html && " \
+                     "exec httpd -f -p 8080 -h /www"
+    failed, result = lab.module("swarm_service", {
+        **manager(lab), "name": "download", "image": "swarmops/lab-app:1", "networks": [NETWORK],
+        "command": ["sh", "-c", serve_big_file], "stop_signal": "SIGKILL",
+        "labels": {"swarmops.route.host": "download.swarmops.test", "swarmops.route.port": "8080"}})
+    assert not failed, result
+    assert recap(route(lab))[lab.names[0]]["failed"] == 0
+    eventually(lambda: get(lab, lab.names[1], "/", "download.swarmops.test")[0] == 200)
+
+    connection = http.client.HTTPConnection(address(lab, lab.names[1]), 80, timeout=30)
+    connection.request("GET", "/big", headers={"Host": "download.swarmops.test"})
+    response = connection.getresponse()
+    assert response.status == 200
+    received, slow = [0], threading.Event()
+
+    def read():
+        while chunk := response.read(64 * 1024):
+            received[0] += len(chunk)
+            if not slow.is_set():
+                time.sleep(0.04)  # about 1.6 MB/s: the routing run below ends long before the download
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    routed_service(lab, "late", 1, host="late.swarmops.test", port="8080")
+    out = route(lab)
+    reloaded = received[0]
+    slow.set()
+    reader.join(60)
+    connection.close()
+
+    assert "Reload the proxies whose configuration changed" in out and recap(out)[lab.names[1]]["changed"] >= 2
+    assert 0 < reloaded < size, "the reload did not happen while the download was in flight"
+    assert received[0] == size
+    assert eventually(lambda: get(lab, lab.names[1], "/", "late.swarmops.test")[0] == 200)
