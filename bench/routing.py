@@ -97,12 +97,13 @@ class Lab:
         if manager:
             args = {**lab_lib.engine_params(self.records[self.manager]), **args}
         done = subprocess.run([os.path.join(BIN, "ansible"), "localhost", "-m", f"swarmops.ha.{name}", "-a",
-                               json.dumps(args), "--connection", "local", "-o",
+                               json.dumps(args), "--connection", "local",
                                "-e", "ansible_python_interpreter={{ ansible_playbook_python }}"],
-                              cwd=REPO, env=self.env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+                              cwd=REPO, env={**self.env, "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"},
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL)
         if done.returncode:
             sys.exit(f"{name} failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}")
-        return json.loads(done.stdout.split(" => ", 1)[1])
+        return json.JSONDecoder().raw_decode(done.stdout.split(" => ", 1)[1].lstrip())[0]
 
     def route(self) -> None:
         done = subprocess.run([os.path.join(BIN, "ansible-playbook"), "playbooks/site.yml", "--tags", "routing"],

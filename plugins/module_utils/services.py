@@ -10,6 +10,7 @@ An option left out (None) is not managed: the service keeps what it has. Values 
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -325,7 +326,42 @@ def same_template(task_spec: dict, template: dict) -> bool:
     return meaningful(task_spec) == meaningful(template)
 
 
-def converged(service: dict, tasks: list[dict]) -> bool:
+def node_satisfies(node: dict, constraint: str) -> bool:
+    """A placement constraint (`key==value` or `key!=value`) holds on a node, compared as swarmkit does (case
+    insensitive, a missing label is empty); an unknown key never holds."""
+    match = re.fullmatch(r"\s*([\w.-]+)\s*(==|!=)\s*(.*?)\s*", constraint)
+    if not match:
+        return False
+    key, operator, value = match.groups()
+    description, spec = node.get("Description") or {}, node.get("Spec") or {}
+    fixed = {"node.id": node.get("ID"), "node.hostname": description.get("Hostname"), "node.role": spec.get("Role"),
+             "node.platform.os": (description.get("Platform") or {}).get("OS"),
+             "node.platform.arch": (description.get("Platform") or {}).get("Architecture")}
+    lowered = key.lower()
+    if lowered in fixed:
+        actual = fixed[lowered]
+    elif lowered.startswith("node.labels."):
+        actual = (spec.get("Labels") or {}).get(key[len("node.labels."):])
+    elif lowered.startswith("engine.labels."):
+        actual = ((description.get("Engine") or {}).get("Labels") or {}).get(key[len("engine.labels."):])
+    else:
+        return False
+    equal = (actual or "").lower() == value.lower()
+    return equal if operator == "==" else not equal
+
+
+def current_task(task: dict, template: dict, nodes: dict[str, dict]) -> bool:
+    """The task is of this template; or differs only in placement and its node meets the new constraints, which
+    is a task the swarm keeps as it is rather than replacing."""
+    spec = task.get("Spec") or {}
+    if same_template(spec, template):
+        return True
+    node = nodes.get(task.get("NodeID") or "")
+    return (node is not None and same_template({**spec, "Placement": template.get("Placement")}, template)
+            and all(node_satisfies(node, c) for c in (template.get("Placement") or {}).get("Constraints") or []))
+
+
+def converged(service: dict, tasks: list[dict], nodes: dict[str, dict] | None = None) -> bool:
     """Every wanted task of the service's current spec runs, and no rolling update is under way."""
     if ((service.get("UpdateStatus") or {}).get("State") or "completed") not in ("completed", "rollback_completed"):
         return False
@@ -333,7 +369,7 @@ def converged(service: dict, tasks: list[dict]) -> bool:
     live = [t for t in tasks if t.get("DesiredState") == "running"]
     wanted = ((spec.get("Mode") or {}).get("Replicated") or {}).get("Replicas", len(live)) \
         if "Global" not in (spec.get("Mode") or {}) else len(live)
-    current = [t for t in live if same_template(t.get("Spec") or {}, spec["TaskTemplate"])
+    current = [t for t in live if current_task(t, spec["TaskTemplate"], nodes or {})
                and t["Status"]["State"] == "running"]
     return len(live) == wanted and len(current) == wanted
 
@@ -393,7 +429,8 @@ class ServiceAPI:
 
     def wait_converged(self, name: str, timeout: int) -> None:
         try:
-            wait_for(lambda: converged(self.api.inspect_service(name), self.tasks(name)), timeout,
+            wait_for(lambda: converged(self.api.inspect_service(name), self.tasks(name),
+                                       {n["ID"]: n for n in self.api.nodes()}), timeout,
                      f"every task of {name} to run")
         except DockerError as exc:
             update = self.api.inspect_service(name).get("UpdateStatus") or {}

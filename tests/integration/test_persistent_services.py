@@ -59,7 +59,7 @@ def catalog(lab, node):
 def test_site_made_the_services_without_failure(lab):
     totals = recap(lab.first_run)
     assert all(counters["failed"] == 0 and counters["unreachable"] == 0 for counters in totals.values())
-    assert {s["Spec"]["Name"] for s in lab.engine(lab.names[0]).api.services()} == {"registry", "journal"}
+    assert {s["Spec"]["Name"] for s in lab.engine(lab.names[0]).api.services()} == {"registry", "journal", "routing"}
 
 
 def test_the_registry_catalog_shows_the_pushed_image_from_every_node(lab):

@@ -164,3 +164,31 @@ def test_a_reload_lets_a_download_in_flight_finish(lab, web_and_api):
     assert 0 < reloaded < size, "the reload did not happen while the download was in flight"
     assert received[0] == size
     assert eventually(lambda: get(lab, lab.names[1], "/", "late.swarmops.test")[0] == 200)
+
+
+def task_health(lab, service):
+    hosts = {n.id: n.attrs["Description"]["Hostname"] for n in lab.engine(lab.names[0]).nodes.list()}
+    tasks = lab.engine(lab.names[0]).api.tasks(filters={"service": service, "desired-state": "running"})
+    return [lab.engine(hosts[t["NodeID"]]).api.inspect_container(t["Status"]["ContainerStatus"]["ContainerID"])
+            ["State"]["Health"]["Status"] for t in tasks]
+
+
+def test_swarm_service_is_done_only_when_every_task_is_healthy(lab):
+    """Routing sends traffic to healthy tasks: swarm_service returns when the tasks pass their healthcheck."""
+    healthy_later = {**manager(lab), "image": "swarmops/lab-app:1", "replicas": 2, "stop_signal": "SIGKILL",
+                     "command": ["sh", "-c", "sleep 6; touch /ready; exec sleep 1d"],
+                     "healthcheck": {"test": "test -f /ready", "interval": "1s", "retries": 30}}
+    try:
+        failed, result = lab.module("swarm_service", {**healthy_later, "name": "healthy-later"})
+        assert not failed, result
+        assert task_health(lab, "healthy-later") == ["healthy", "healthy"]
+
+        failed, result = lab.module("swarm_service", {
+            **healthy_later, "name": "never-healthy", "wait_timeout": 20,
+            "healthcheck": {"test": "test -f /never", "interval": "1s", "retries": 2}})
+        assert failed
+        assert "timed out after 20s waiting for every task of never-healthy to run" in result["msg"]
+        assert "unhealthy container" in result["msg"] or "starting" in result["msg"]
+    finally:
+        for name in ("healthy-later", "never-healthy"):
+            lab.module("swarm_service", {**manager(lab), "name": name, "state": "absent"})

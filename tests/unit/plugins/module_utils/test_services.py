@@ -157,6 +157,33 @@ def test_converged_means_every_wanted_task_of_the_current_spec_runs(tasks, updat
     assert services.converged(service, tasks) is expected
 
 
+WORKER = {"ID": "n4", "Spec": {"Role": "worker", "Labels": {"zone": "a"}},
+          "Description": {"Hostname": "node4", "Platform": {"OS": "linux", "Architecture": "x86_64"},
+                          "Engine": {"Labels": {"disk": "ssd"}}}}
+
+
+@pytest.mark.parametrize("constraint, holds", [
+    ("node.role==worker", True), ("node.role == manager", False), ("node.role!=manager", True),
+    ("node.hostname==node4", True), ("node.id==n4", True), ("node.platform.os==Linux", True),
+    ("node.labels.zone==a", True), ("node.labels.zone!=a", False), ("node.labels.rack!=b", True),
+    ("node.labels.rack==b", False), ("engine.labels.disk==ssd", True), ("node.ip==192.0.2.1", False),
+    ("nonsense", False),
+])
+def test_placement_constraints_are_matched_as_the_swarm_matches_them(constraint, holds):
+    assert services.node_satisfies(WORKER, constraint) is holds
+
+
+def test_a_task_kept_after_a_placement_change_its_node_meets_counts_as_current():
+    template = {**ENGINE_SPEC["TaskTemplate"], "Placement": {"Constraints": ["node.role==worker"]}}
+    service = {"Spec": {**ENGINE_SPEC, "TaskTemplate": template, "Mode": {"Replicated": {"Replicas": 1}}}}
+    kept = {**task(), "NodeID": "n4"}
+    assert services.converged(service, [kept], {"n4": WORKER}) is True
+    moved = {**WORKER, "Spec": {"Role": "manager"}}
+    assert services.converged(service, [kept], {"n4": moved}) is False
+    changed = {**task(template={**ENGINE_SPEC["TaskTemplate"], "ForceUpdate": 9}), "NodeID": "n4"}
+    assert services.converged(service, [changed], {"n4": WORKER}) is False
+
+
 def test_a_task_made_from_the_template_matches_it_without_the_defaults_the_engine_leaves_out():
     template = {"ContainerSpec": {"Image": "registry:2"}, "Placement": {}, "ForceUpdate": 0, "Runtime": "container",
                 "Resources": {}}
