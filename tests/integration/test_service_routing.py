@@ -111,6 +111,13 @@ def test_a_service_created_by_hand_with_labels_is_routed_after_the_next_run(lab,
 
 
 def test_a_bad_route_fails_naming_service_and_label_and_the_old_routes_keep_serving(lab, web_and_api):
+    try:
+        refused_routes_keep_serving(lab)
+    finally:
+        lab.module("swarm_service", {**manager(lab), "name": "broken", "state": "absent"})
+
+
+def refused_routes_keep_serving(lab):
     before = config_sums(lab)
     routed_service(lab, "broken", 1, host="web.swarmops.test", port="8080")
     out = route(lab)
@@ -136,7 +143,8 @@ def test_a_reload_lets_a_download_in_flight_finish(lab, web_and_api):
         "command": ["sh", "-c", serve_big_file], "stop_signal": "SIGKILL",
         "labels": {"swarmops.route.host": "download.swarmops.test", "swarmops.route.port": "8080"}})
     assert not failed, result
-    assert recap(route(lab))[lab.names[0]]["failed"] == 0
+    out = route(lab)
+    assert recap(out)[lab.names[0]]["failed"] == 0, out[-3000:]
     eventually(lambda: get(lab, lab.names[1], "/", "download.swarmops.test")[0] == 200)
 
     connection = http.client.HTTPConnection(address(lab, lab.names[1]), 80, timeout=30)
