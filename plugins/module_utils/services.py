@@ -195,10 +195,15 @@ def files_normal(entries: list[dict], option: str) -> list[dict]:
                    for e in entries or []), key=lambda e: e["name"])
 
 
+# swarm_secret and swarm_config name versions <name>.v<N>; a service using any version uses <name>.
+VERSION_SUFFIX = re.compile(r"\.v\d+$")
+
+
 def files_actual(kind: str):
     def read(entries: list[dict] | None) -> list[dict]:
-        return sorted(({"name": e.get(f"{kind}Name", ""), "target": (e.get("File") or {}).get("Name", ""),
-                        "uid": (e.get("File") or {}).get("UID", "0"), "gid": (e.get("File") or {}).get("GID", "0"),
+        return sorted(({"name": VERSION_SUFFIX.sub("", e.get(f"{kind}Name", "")),
+                        "target": (e.get("File") or {}).get("Name", ""), "uid": (e.get("File") or {}).get("UID", "0"),
+                        "gid": (e.get("File") or {}).get("GID", "0"),
                         "mode": format((e.get("File") or {}).get("Mode", 0o444), "04o")} for e in entries or []),
                       key=lambda e: e["name"])
     return read
@@ -400,11 +405,15 @@ class ServiceAPI:
         for kind, lister in (("Secret", self.api.secrets), ("Config", self.api.configs)):
             for entry in get(spec, CONTAINER + (f"{kind}s",)) or []:
                 if not entry.get(f"{kind}ID"):
-                    match = [x for x in lister(filters={"name": entry[f"{kind}Name"]})
-                             if x["Spec"]["Name"] == entry[f"{kind}Name"]]
+                    name = entry[f"{kind}Name"]
+                    match = [x for x in lister(filters={"name": name}) if x["Spec"]["Name"] == name]
+                    # the newest version that swarm_secret / swarm_config made of this name
+                    match = match or sorted((x for x in lister(filters={"label": f"swarmops.name={name}"})
+                                             if x["Spec"]["Name"].startswith(f"{name}.v")),
+                                            key=lambda x: -int(x["Spec"]["Labels"].get("swarmops.version", 0)))
                     if not match:
-                        raise DockerError(f"{kind.lower()}s: {entry[f'{kind}Name']!r} does not exist in this swarm")
-                    entry[f"{kind}ID"] = match[0]["ID"]
+                        raise DockerError(f"{kind.lower()}s: {name!r} does not exist in this swarm")
+                    entry[f"{kind}ID"], entry[f"{kind}Name"] = match[0]["ID"], match[0]["Spec"]["Name"]
         return spec
 
     def write(self, current: dict | None, spec: dict, wait_timeout: int | None = None) -> None:

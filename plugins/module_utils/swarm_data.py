@@ -1,0 +1,195 @@
+# Copyright: (c) 2026, swarmops.ha contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Swarm secrets and configs as versions of one name: immutable in the swarm, so a new value is a new version
+(`<name>.v<N>`), the services that use the name move to it, and versions no service uses are removed.
+
+The swarm never gives a secret's data back, so each version carries a salted PBKDF2 fingerprint of its data in a
+label; the data itself never leaves this module but to the engine."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import re
+from dataclasses import dataclass
+
+from ansible_collections.swarmops.ha.plugins.module_utils import services as services_lib
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError
+
+NAME_LABEL = "swarmops.name"
+VERSION_LABEL = "swarmops.version"
+FINGERPRINT_LABEL = "swarmops.fingerprint"
+ITERATIONS = 100_000
+VERSIONED = re.compile(r"^(?P<name>.+)\.v(?P<version>\d+)$")
+NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,53}$")
+
+
+def version_name(name: str, version: int) -> str:
+    return f"{name}.v{version}"
+
+
+def logical_name(versioned: str) -> str:
+    """The name a version belongs to (`db.v3` -> `db`); other names are their own."""
+    match = VERSIONED.match(versioned)
+    return match.group("name") if match else versioned
+
+
+def fingerprint(data: bytes, salt: bytes | None = None, iterations: int = ITERATIONS) -> str:
+    salt = salt if salt is not None else os.urandom(16)
+    digest = hashlib.pbkdf2_hmac("sha256", data, salt, iterations)
+    return "$".join(("pbkdf2_sha256", str(iterations), base64.b64encode(salt).decode(),
+                     base64.b64encode(digest).decode()))
+
+
+def matches(data: bytes, stored: str | None) -> bool:
+    try:
+        scheme, iterations, salt, _ = (stored or "").split("$")
+        if scheme != "pbkdf2_sha256":
+            return False
+        return hmac.compare_digest(fingerprint(data, base64.b64decode(salt), int(iterations)), stored)
+    except ValueError:
+        return False
+
+
+def check_name(name: str) -> None:
+    if not NAME.match(name) or VERSIONED.match(name):
+        raise DockerError(f"name: {name!r} is not accepted: letters, digits, '_', '.', '-', at most 54 characters, "
+                          "not ending in .v<number> (the versions' suffix)")
+
+
+@dataclass(frozen=True)
+class Kind:
+    """The Docker API's words for secrets or configs."""
+    word: str  # Secret or Config
+
+    def list(self, api, **filters):
+        return (api.secrets if self.word == "Secret" else api.configs)(filters=filters or None)
+
+    def create(self, api, name: str, data: bytes, labels: dict) -> str:
+        create = api.create_secret if self.word == "Secret" else api.create_config
+        return create(name, data, labels=labels)["ID"]
+
+    def remove(self, api, ident: str) -> None:
+        (api.remove_secret if self.word == "Secret" else api.remove_config)(ident)
+
+    def references(self, service: dict) -> list[dict]:
+        return services_lib.get(service["Spec"], services_lib.CONTAINER + (f"{self.word}s",)) or []
+
+
+def versions(kind: Kind, api, name: str) -> list[dict]:
+    """The name's versions, oldest first; a secret of exactly that name (made by hand) counts as version 0."""
+    found = [x for x in kind.list(api, label=f"{NAME_LABEL}={name}")
+             if (x["Spec"].get("Labels") or {}).get(NAME_LABEL) == name]
+    found += [x for x in kind.list(api, name=name) if x["Spec"]["Name"] == name]
+    return sorted(found, key=lambda x: int((x["Spec"].get("Labels") or {}).get(VERSION_LABEL, 0)))
+
+
+@dataclass
+class Plan:
+    current: dict | None      # the version that holds the data, when one does
+    create: str | None        # the name of the version to make, when none does
+    move: list[str]           # services to point at the current version
+    remove: list[dict]        # versions that will be used by no service
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.create or self.move or self.remove)
+
+
+def plan(kind: Kind, api, name: str, data: bytes | None) -> Plan:
+    """What makes `name` one version holding `data` (or none, with data None), used by every service that used
+    any of its versions."""
+    found = versions(kind, api, name)
+    ids = {x["ID"] for x in found}
+    users = [s for s in api.services() if any(r.get(f"{kind.word}ID") in ids for r in kind.references(s))]
+    if data is None:
+        if users:
+            raise DockerError(f"state: absent, but {kind.word.lower()} {name} is used by "
+                              f"{', '.join(sorted(s['Spec']['Name'] for s in users))}")
+        return Plan(None, None, [], found)
+    current = next((x for x in reversed(found) if matches(data, (x["Spec"].get("Labels") or {}).get(
+        FINGERPRINT_LABEL))), None)
+    latest = max((int((x["Spec"].get("Labels") or {}).get(VERSION_LABEL, 0)) for x in found), default=0)
+    keep = current["ID"] if current else None
+    move = sorted(s["Spec"]["Name"] for s in users
+                  if any(r.get(f"{kind.word}ID") in ids - {keep} for r in kind.references(s)))
+    return Plan(current, None if current else version_name(name, latest + 1), move,
+                [x for x in found if x["ID"] != keep])
+
+
+def apply(kind: Kind, api, name: str, data: bytes, labels: dict, the_plan: Plan, wait_timeout: int) -> dict:
+    """Make the version if needed, move the services to it (each waited for), remove the versions left unused."""
+    current = the_plan.current
+    if the_plan.create:
+        version = int(VERSIONED.match(the_plan.create).group("version"))
+        ident = kind.create(api, the_plan.create, data, {
+            **labels, NAME_LABEL: name, VERSION_LABEL: str(version), FINGERPRINT_LABEL: fingerprint(data)})
+        current = {"ID": ident, "Spec": {"Name": the_plan.create}}
+    old = {x["ID"] for x in the_plan.remove}
+    service_api = services_lib.ServiceAPI(api)
+    for service_name in the_plan.move:
+        service = api.inspect_service(service_name)
+        for reference in kind.references(service):
+            if reference.get(f"{kind.word}ID") in old:
+                reference[f"{kind.word}ID"] = current["ID"]
+                reference[f"{kind.word}Name"] = current["Spec"]["Name"]
+        service_api.write(service, service["Spec"], wait_timeout)
+    for version in the_plan.remove:
+        kind.remove(api, version["ID"])
+    return current
+
+
+def run(word: str) -> None:
+    """The swarm_secret and swarm_config modules: one body, the kind's words apart."""
+    from ansible.module_utils.basic import AnsibleModule
+
+    from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect, docker_spec, module_errors
+    from ansible_collections.swarmops.ha.plugins.module_utils.swarm import SwarmAPI
+
+    module = AnsibleModule(
+        argument_spec=docker_spec(
+            name=dict(type="str", required=True),
+            data=dict(type="str", no_log=True),
+            data_is_base64=dict(type="bool", default=False),
+            labels=dict(type="dict", default={}),
+            state=dict(type="str", default="present", choices=["present", "absent"]),
+            wait_timeout=dict(type="int", default=120),
+        ),
+        required_if=[("state", "present", ["data"])],
+        supports_check_mode=True,
+    )
+    params = module.params
+    kind = Kind(word)
+    with module_errors(module, f"swarm_{word.lower()}"):
+        check_name(params["name"])
+        data = None
+        if params["state"] == "present":
+            try:
+                data = (base64.b64decode(params["data"], validate=True) if params["data_is_base64"]
+                        else params["data"].encode())
+            except ValueError as exc:
+                raise DockerError("data: not valid base64 (data_is_base64 is true)") from exc
+            if not data:
+                raise DockerError("data: empty; the swarm keeps no empty secret or config")
+        api = SwarmAPI(connect(params))
+        api.require_manager()
+        the_plan = plan(kind, api.api, params["name"], data)
+        current = the_plan.current
+        if the_plan.changed and not module.check_mode:
+            if data is None:
+                for version in the_plan.remove:
+                    kind.remove(api.api, version["ID"])
+            else:
+                current = apply(kind, api.api, params["name"], data, params["labels"], the_plan,
+                                params["wait_timeout"])
+        had = sorted(x["Spec"]["Name"] for x in the_plan.remove + ([the_plan.current] if the_plan.current else []))
+        now = (current or {}).get("Spec", {}).get("Name") or the_plan.create
+        module.exit_json(changed=the_plan.changed,
+                         diff={"before": {"versions": had, "services_moved": []},
+                               "after": {"versions": [now] if data is not None else [],
+                                         "services_moved": the_plan.move}},
+                         **{word.lower(): {"name": params["name"], "version_name": now or "",
+                                           "id": (current or {}).get("ID", "")}},
+                         services_moved=the_plan.move, removed=[x["Spec"]["Name"] for x in the_plan.remove])

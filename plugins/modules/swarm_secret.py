@@ -1,0 +1,94 @@
+#!/usr/bin/python
+# Copyright: (c) 2026, swarmops.ha contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: swarm_secret
+short_description: A swarm secret kept as versions, rotated under the services that use it
+version_added: 0.1.0
+description:
+  - C(docker secret create) made declarative. Secrets are immutable, so each value is a version named
+    C(<name>.v<N>); a new value makes the next version, every service that uses any version of O(name) is pointed
+    at it under the same target file (a rolling update, waited for), and versions no service uses are removed.
+  - Reference the secret by O(name) in P(swarmops.ha.swarm_service#module) C(secrets); it resolves to the newest
+    version. A secret named exactly O(name) made by hand is taken over as version 0 and replaced.
+  - The swarm never returns a secret's data; each version carries a salted PBKDF2-SHA256 fingerprint of its data
+    in the label C(swarmops.fingerprint), which is how an unchanged value is recognised. O(data) appears in no
+    result, diff or log.
+  - Runs against a manager.
+extends_documentation_fragment:
+  - swarmops.ha.docker
+options:
+  name:
+    description: The secret's name, without version; letters, digits, C(_), C(.), C(-), at most 54 characters.
+    type: str
+    required: true
+  data:
+    description: The value, from Ansible Vault or a lookup. Required with O(state=present).
+    type: str
+  data_is_base64:
+    description: Whether O(data) is base64 (binary values such as keystores).
+    type: bool
+    default: false
+  labels:
+    description: Labels of a new version; versions are immutable, so labels of existing ones stay.
+    type: dict
+    default: {}
+  state:
+    description: V(present) makes the value current; V(absent) removes every version, refused while a service
+      uses one.
+    type: str
+    choices: [present, absent]
+    default: present
+  wait_timeout:
+    description: Seconds to wait for each moved service's tasks to run on the new version.
+    type: int
+    default: 120
+notes:
+  - Check mode reports the version it would make and the services it would move; diff shows version names and
+    services, never data.
+author:
+  - swarmops.ha contributors
+"""
+
+EXAMPLES = r"""
+- name: The database password, rotated under the services that use it when the vault changes
+  swarmops.ha.swarm_secret:
+    name: db_password
+    data: "{{ vault_db_password }}"
+
+- name: A service reads it at /run/secrets/db_password
+  swarmops.ha.swarm_service:
+    name: api
+    image: registry.example:5000/api:2
+    secrets:
+      - {name: db_password}
+"""
+
+RETURN = r"""
+secret:
+  description: The secret's name, the current version's name and id.
+  returned: success
+  type: dict
+  sample: {"name": "db_password", "version_name": "db_password.v2", "id": "x2v8..."}
+services_moved:
+  description: Services pointed at the current version.
+  returned: success
+  type: list
+  elements: str
+removed:
+  description: Versions removed (or to be removed in check mode).
+  returned: success
+  type: list
+  elements: str
+"""
+
+from ansible_collections.swarmops.ha.plugins.module_utils.swarm_data import run
+
+
+def main():
+    run("Secret")
+
+
+if __name__ == "__main__":
+    main()
