@@ -1,4 +1,5 @@
-"""Autolock on the lab: a manager whose engine restarts stays locked until the unlock play gives it the key."""
+"""Swarm hardening on the lab: autolock (a restarted manager stays locked until the unlock play gives it the key)
+and join-token rotation."""
 
 import json
 
@@ -47,3 +48,12 @@ def test_a_restarted_manager_stays_locked_until_the_unlock_play(lab, tmp_path):
             {"swarm_autolock": False, "swarm_unlock_key": key_file.read_text().strip() if key_file.exists() else None}))
         assert recap(off)[lab.names[0]]["failed"] == 0
     assert local_state(lab, manager) == "active"
+
+
+def test_join_tokens_are_replaced_when_asked_and_never_shown(lab):
+    before = lab.engine(lab.names[0]).api.inspect_swarm()["JoinTokens"]
+    out = lab.playbook("site.yml", "--tags", "swarm", "-e", "swarm_rotate_join_tokens=true", "-vvv")
+    assert recap(out)[lab.names[0]]["changed"] == 1
+    after = lab.engine(lab.names[0]).api.inspect_swarm()["JoinTokens"]
+    assert before["Worker"] != after["Worker"] and before["Manager"] != after["Manager"]
+    assert not any(token in out for token in (*before.values(), *after.values()))
