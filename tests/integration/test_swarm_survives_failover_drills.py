@@ -127,6 +127,7 @@ def test_quorum_loss_is_refused_unless_asked_and_recovers_when_asked(lab, host_e
     assert "no leader" in events(run)
     refusal = next(note for note in run["notes"] if note.startswith("the change was refused"))
     assert "leader" in refusal or "quorum" in refusal, refusal
+    healthy_again(lab)
 
 
 def test_a_drill_that_fails_midway_still_starts_every_machine_it_stopped(lab, host_engine, report):
