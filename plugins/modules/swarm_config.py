@@ -18,6 +18,7 @@ description:
   - Runs against a manager.
 extends_documentation_fragment:
   - swarmops.ha.docker
+  - swarmops.ha.versioned
 options:
   name:
     description: The config's name, without version; letters, digits, C(_), C(.), C(-), at most 54 characters.
@@ -26,27 +27,6 @@ options:
   data:
     description: The content, for example from a template lookup. Required with O(state=present).
     type: str
-  data_is_base64:
-    description: Whether O(data) is base64 (binary values such as keystores).
-    type: bool
-    default: false
-  labels:
-    description: Labels of a new version; versions are immutable, so labels of existing ones stay.
-    type: dict
-    default: {}
-  state:
-    description: V(present) makes the value current; V(absent) removes every version, refused while a service
-      uses one.
-    type: str
-    choices: [present, absent]
-    default: present
-  wait_timeout:
-    description: Seconds to wait for each moved service's tasks to run on the new version.
-    type: int
-    default: 120
-notes:
-  - Check mode reports the version it would make and the services it would move; diff shows version names and
-    services, never data.
 author:
   - swarmops.ha contributors
 """
