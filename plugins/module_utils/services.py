@@ -195,13 +195,21 @@ def files_normal(entries: list[dict], option: str) -> list[dict]:
                    for e in entries or []), key=lambda e: e["name"])
 
 
-# swarm_secret and swarm_config name versions <name>.v<N>; a service using any version uses <name>.
-VERSION_SUFFIX = re.compile(r"\.v\d+$")
+# swarm_secret and swarm_config name versions <name>.v<N> and label them; a service using any version uses <name>.
+VERSIONED = re.compile(r"^(?P<name>.+)\.v(?P<version>\d+)$")
+NAME_LABEL = "swarmops.name"
+VERSION_LABEL = "swarmops.version"
+
+
+def logical_name(versioned: str) -> str:
+    """The name a version belongs to (`db.v3` -> `db`); other names are their own."""
+    match = VERSIONED.match(versioned)
+    return match.group("name") if match else versioned
 
 
 def files_actual(kind: str):
     def read(entries: list[dict] | None) -> list[dict]:
-        return sorted(({"name": VERSION_SUFFIX.sub("", e.get(f"{kind}Name", "")),
+        return sorted(({"name": logical_name(e.get(f"{kind}Name", "")),
                         "target": (e.get("File") or {}).get("Name", ""), "uid": (e.get("File") or {}).get("UID", "0"),
                         "gid": (e.get("File") or {}).get("GID", "0"),
                         "mode": format((e.get("File") or {}).get("Mode", 0o444), "04o")} for e in entries or []),
@@ -408,9 +416,9 @@ class ServiceAPI:
                     name = entry[f"{kind}Name"]
                     match = [x for x in lister(filters={"name": name}) if x["Spec"]["Name"] == name]
                     # the newest version that swarm_secret / swarm_config made of this name
-                    match = match or sorted((x for x in lister(filters={"label": f"swarmops.name={name}"})
-                                             if x["Spec"]["Name"].startswith(f"{name}.v")),
-                                            key=lambda x: -int(x["Spec"]["Labels"].get("swarmops.version", 0)))
+                    match = match or sorted((x for x in lister(filters={"label": f"{NAME_LABEL}={name}"})
+                                             if logical_name(x["Spec"]["Name"]) == name),
+                                            key=lambda x: -int(x["Spec"]["Labels"].get(VERSION_LABEL, 0)))
                     if not match:
                         raise DockerError(f"{kind.lower()}s: {name!r} does not exist in this swarm")
                     entry[f"{kind}ID"], entry[f"{kind}Name"] = match[0]["ID"], match[0]["Spec"]["Name"]

@@ -15,25 +15,25 @@ import os
 import re
 from dataclasses import dataclass
 
-from ansible_collections.swarmops.ha.plugins.module_utils import services as services_lib
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError
+from ansible.module_utils.basic import AnsibleModule
 
-NAME_LABEL = "swarmops.name"
-VERSION_LABEL = "swarmops.version"
+from ansible_collections.swarmops.ha.plugins.module_utils import services as services_lib
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import (
+    DockerError,
+    connect,
+    docker_spec,
+    module_errors,
+)
+from ansible_collections.swarmops.ha.plugins.module_utils.services import NAME_LABEL, VERSION_LABEL, VERSIONED
+from ansible_collections.swarmops.ha.plugins.module_utils.swarm import SwarmAPI
+
 FINGERPRINT_LABEL = "swarmops.fingerprint"
 ITERATIONS = 100_000
-VERSIONED = re.compile(r"^(?P<name>.+)\.v(?P<version>\d+)$")
 NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,53}$")
 
 
 def version_name(name: str, version: int) -> str:
     return f"{name}.v{version}"
-
-
-def logical_name(versioned: str) -> str:
-    """The name a version belongs to (`db.v3` -> `db`); other names are their own."""
-    match = VERSIONED.match(versioned)
-    return match.group("name") if match else versioned
 
 
 def fingerprint(data: bytes, salt: bytes | None = None, iterations: int = ITERATIONS) -> str:
@@ -143,11 +143,6 @@ def apply(kind: Kind, api, name: str, data: bytes, labels: dict, the_plan: Plan,
 
 def run(word: str) -> None:
     """The swarm_secret and swarm_config modules: one body, the kind's words apart."""
-    from ansible.module_utils.basic import AnsibleModule
-
-    from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect, docker_spec, module_errors
-    from ansible_collections.swarmops.ha.plugins.module_utils.swarm import SwarmAPI
-
     module = AnsibleModule(
         argument_spec=docker_spec(
             name=dict(type="str", required=True),

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ansible_collections.swarmops.ha.plugins.module_utils import swarm_data
+from ansible_collections.swarmops.ha.plugins.module_utils import services, swarm_data
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError
 
 SECRET = swarm_data.Kind("Secret")
@@ -23,8 +23,8 @@ def test_names_the_versions_could_not_carry_are_refused(name):
 
 
 def test_versions_belong_to_their_name():
-    assert swarm_data.logical_name("db.v12") == "db"
-    assert swarm_data.logical_name("db.version") == "db.version"
+    assert services.logical_name("db.v12") == "db"
+    assert services.logical_name("db.version") == "db.version"
     assert swarm_data.version_name("db", 3) == "db.v3"
 
 
