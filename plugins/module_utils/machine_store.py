@@ -189,7 +189,8 @@ def _key_pem(key) -> bytes:
     )
 
 
-def _certificate(subject_org: str, key, issuer_cert=None, issuer_key=None, *, ca=False, server_ips=(), client=False):
+def _certificate(subject_org: str, key, issuer_cert=None, issuer_key=None, *, ca=False, server_ips=(), client=False,
+                 dns_names=("localhost",), days=CERT_DAYS):
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -203,7 +204,7 @@ def _certificate(subject_org: str, key, issuer_cert=None, issuer_key=None, *, ca
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=CERT_DAYS))
+        .not_valid_after(now + datetime.timedelta(days=days))
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
@@ -216,8 +217,8 @@ def _certificate(subject_org: str, key, issuer_cert=None, issuer_key=None, *, ca
     )
     if client:
         builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-    if server_ips:
-        names = [x509.DNSName("localhost")] + [x509.IPAddress(ipaddress.ip_address(ip)) for ip in server_ips]
+    if server_ips or not ca and not client:
+        names = [x509.DNSName(n) for n in dns_names] + [x509.IPAddress(ipaddress.ip_address(ip)) for ip in server_ips]
         builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
         builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
     return builder.sign(issuer_key if issuer_key is not None else key, hashes.SHA256())

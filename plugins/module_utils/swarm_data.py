@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ from ansible_collections.swarmops.ha.plugins.module_utils.swarm import SwarmAPI
 FINGERPRINT_LABEL = "swarmops.fingerprint"
 ITERATIONS = 100_000
 NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,53}$")
+USER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
+USERLIST = "swarmops_users"
 
 
 def version_name(name: str, version: int) -> str:
@@ -57,6 +60,52 @@ def check_name(name: str) -> None:
     if not NAME.match(name) or VERSIONED.match(name):
         raise DockerError(f"name: {name!r} is not accepted: letters, digits, '_', '.', '-', at most 54 characters, "
                           "not ending in .v<number> (the versions' suffix)")
+
+
+def check_users(users: list[dict], min_length: int) -> None:
+    """Names and groups that both file formats take, no name twice, passwords long enough; never shows a password."""
+    seen = set()
+    for number, user in enumerate(users):
+        where = f"users[{number}]"
+        if not USER.match(user["name"]):
+            raise DockerError(f"{where}.name: {user['name']!r} is not accepted: letters, digits, '_', '.', '@', '-', "
+                              "at most 64 characters")
+        if user["name"] in seen:
+            raise DockerError(f"{where}.name: {user['name']!r} is given twice")
+        seen.add(user["name"])
+        if len(user["password"]) < min_length:
+            raise DockerError(f"{where} ({user['name']}): the password is shorter than password_min_length "
+                              f"({min_length})")
+        for group in user.get("groups") or []:
+            if not USER.match(group):
+                raise DockerError(f"{where}.groups: {group!r} is not accepted: letters, digits, '_', '.', '@', '-'")
+
+
+def users_identity(users: list[dict], file_format: str, cost: int) -> bytes:
+    """What a users file is made from; its fingerprint recognises an unchanged file whose hashes were salted anew."""
+    return json.dumps({"format": file_format, "cost": cost, "users": sorted(
+        [u["name"], u["password"], sorted(u.get("groups") or [])] for u in users)}).encode()
+
+
+def users_file(users: list[dict], file_format: str, cost: int) -> bytes:
+    """An htpasswd file (the registry's) or an HAProxy userlist section (the proxies'), passwords bcrypt-hashed."""
+    try:
+        import bcrypt
+    except ImportError as exc:
+        raise DockerError("users: the bcrypt Python package is needed on the controller (pip install bcrypt)") from exc
+
+    def hashed(password: str) -> str:
+        return bcrypt.hashpw(password.encode(), bcrypt.gensalt(cost)).decode()
+
+    ordered = sorted(users, key=lambda u: u["name"])
+    if file_format == "htpasswd":
+        return "".join(f"{u['name']}:{hashed(u['password'])}\n" for u in ordered).encode()
+    groups = sorted({g for u in ordered for g in u.get("groups") or []})
+    lines = [f"userlist {USERLIST}"] + [f"    group {g}" for g in groups]
+    for user in ordered:
+        member = f" groups {','.join(sorted(user['groups']))}" if user.get("groups") else ""
+        lines.append(f"    user {user['name']} password {hashed(user['password'])}{member}")
+    return ("\n".join(lines) + "\n").encode()
 
 
 @dataclass(frozen=True)
@@ -119,13 +168,16 @@ def plan(kind: Kind, api, name: str, data: bytes | None) -> Plan:
                 [x for x in found if x["ID"] != keep])
 
 
-def apply(kind: Kind, api, name: str, data: bytes, labels: dict, the_plan: Plan, wait_timeout: int) -> dict:
-    """Make the version if needed, move the services to it (each waited for), remove the versions left unused."""
+def apply(kind: Kind, api, name: str, data: bytes, labels: dict, the_plan: Plan, wait_timeout: int,
+          identity: bytes | None = None) -> dict:
+    """Make the version if needed, move the services to it (each waited for), remove the versions left unused.
+
+    The fingerprint is of `identity` when given (what the data is made from), else of the data."""
     current = the_plan.current
     if the_plan.create:
         version = int(VERSIONED.match(the_plan.create).group("version"))
         ident = kind.create(api, the_plan.create, data, {
-            **labels, NAME_LABEL: name, VERSION_LABEL: str(version), FINGERPRINT_LABEL: fingerprint(data)})
+            **labels, NAME_LABEL: name, VERSION_LABEL: str(version), FINGERPRINT_LABEL: fingerprint(identity or data)})
         current = {"ID": ident, "Spec": {"Name": the_plan.create}}
     old = {x["ID"] for x in the_plan.remove}
     service_api = services_lib.ServiceAPI(api)
@@ -148,19 +200,35 @@ def run(word: str) -> None:
             name=dict(type="str", required=True),
             data=dict(type="str", no_log=True),
             data_is_base64=dict(type="bool", default=False),
+            users=dict(type="list", elements="dict", options=dict(
+                name=dict(type="str", required=True),
+                password=dict(type="str", required=True, no_log=True),
+                groups=dict(type="list", elements="str", default=[], aliases=["role"]),
+            )),
+            users_format=dict(type="str", default="htpasswd", choices=["htpasswd", "haproxy"]),
+            password_min_length=dict(type="int", default=12, no_log=False),
+            bcrypt_cost=dict(type="int", default=10),
             labels=dict(type="dict", default={}),
             state=dict(type="str", default="present", choices=["present", "absent"]),
             wait_timeout=dict(type="int", default=120),
         ),
-        required_if=[("state", "present", ["data"])],
+        required_if=[("state", "present", ["data", "users"], True)],
+        mutually_exclusive=[("data", "users")],
         supports_check_mode=True,
     )
     params = module.params
     kind = Kind(word)
     with module_errors(module, f"swarm_{word.lower()}"):
         check_name(params["name"])
-        data = None
-        if params["state"] == "present":
+        data = identity = None
+        if params["state"] == "present" and params["users"] is not None:
+            if not 4 <= params["bcrypt_cost"] <= 16:
+                raise DockerError(f"bcrypt_cost: {params['bcrypt_cost']} is not accepted: 4 to 16")
+            if not params["users"]:
+                raise DockerError("users: empty; give at least one user")
+            check_users(params["users"], params["password_min_length"])
+            identity = users_identity(params["users"], params["users_format"], params["bcrypt_cost"])
+        elif params["state"] == "present":
             try:
                 data = (base64.b64decode(params["data"], validate=True) if params["data_is_base64"]
                         else params["data"].encode())
@@ -170,20 +238,22 @@ def run(word: str) -> None:
                 raise DockerError("data: empty; the swarm keeps no empty secret or config")
         api = SwarmAPI(connect(params))
         api.require_manager()
-        the_plan = plan(kind, api.api, params["name"], data)
+        the_plan = plan(kind, api.api, params["name"], identity or data)
         current = the_plan.current
         if the_plan.changed and not module.check_mode:
-            if data is None:
+            if params["state"] == "absent":
                 for version in the_plan.remove:
                     kind.remove(api.api, version["ID"])
             else:
+                if identity and the_plan.create:
+                    data = users_file(params["users"], params["users_format"], params["bcrypt_cost"])
                 current = apply(kind, api.api, params["name"], data, params["labels"], the_plan,
-                                params["wait_timeout"])
+                                params["wait_timeout"], identity)
         had = sorted(x["Spec"]["Name"] for x in the_plan.remove + ([the_plan.current] if the_plan.current else []))
         now = (current or {}).get("Spec", {}).get("Name") or the_plan.create
         module.exit_json(changed=the_plan.changed,
                          diff={"before": {"versions": had, "services_moved": []},
-                               "after": {"versions": [now] if data is not None else [],
+                               "after": {"versions": [now] if params["state"] == "present" else [],
                                          "services_moved": the_plan.move}},
                          **{word.lower(): {"name": params["name"], "version_name": now or "",
                                            "id": (current or {}).get("ID", "")}},

@@ -25,7 +25,7 @@ options:
     type: str
     required: true
   data:
-    description: The content, for example from a template lookup. Required with O(state=present).
+    description: The content, for example from a template lookup. O(state=present) needs it or O(users).
     type: str
 author:
   - swarmops.ha contributors

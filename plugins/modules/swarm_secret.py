@@ -25,7 +25,7 @@ options:
     type: str
     required: true
   data:
-    description: The value, from Ansible Vault or a lookup. Required with O(state=present).
+    description: The value, from Ansible Vault or a lookup. O(state=present) needs it or O(users).
     type: str
 author:
   - swarmops.ha contributors

@@ -230,6 +230,26 @@ options:
     description: Seconds to wait.
     type: int
     default: 120
+  registry_auth:
+    description:
+      - Credentials for a private image, sent with the create or update so that every node can pull it (the CLI's
+        C(--with-registry-auth)). The manager's engine logs in first, so wrong credentials fail the task before the
+        service changes.
+      - The swarm keeps them with the service and never shows them, so they are not compared; new credentials
+        alone do not update a service (use O(force_update)).
+    type: dict
+    suboptions:
+      username:
+        description: The registry user.
+        type: str
+        required: true
+      password:
+        description: Its password, from a vault.
+        type: str
+        required: true
+      registry:
+        description: The registry, as in the image name (C(host:port)); by default the image's.
+        type: str
 notes:
   - Point the module at a manager.
   - Check mode reports the change and the diff and changes nothing. On an engine that is not in a swarm yet (a
@@ -281,15 +301,32 @@ tasks:
 
 from ansible.module_utils.basic import AnsibleModule
 
+try:
+    from docker.auth import resolve_repository_name
+except ImportError:  # pragma: no cover - connect() reports the missing SDK
+    resolve_repository_name = None
+
 from ansible_collections.swarmops.ha.plugins.module_utils import services as service_lib
 from ansible_collections.swarmops.ha.plugins.module_utils import swarm as swarm_lib
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import (
     DockerError,
+    DockerException,
     connect,
+    describe,
     docker_spec,
     inspect,
     module_errors,
 )
+
+
+def login(client, registry_auth: dict, image: str) -> None:
+    """Log the manager's engine in, so the create or update carries the credentials to every node that pulls."""
+    registry = registry_auth["registry"] or resolve_repository_name(image)[0]
+    try:
+        client.login(registry_auth["username"], registry_auth["password"], registry=registry, reauth=True)
+    except DockerException as exc:
+        raise DockerError(f"registry_auth: {registry} refused the login of {registry_auth['username']!r}: "
+                          f"{describe(exc)}") from exc
 
 
 def main():
@@ -300,6 +337,11 @@ def main():
             force_update=dict(type="bool", default=False),
             wait=dict(type="bool", default=True),
             wait_timeout=dict(type="int", default=120),
+            registry_auth=dict(type="dict", options=dict(
+                username=dict(type="str", required=True),
+                password=dict(type="str", required=True, no_log=True),
+                registry=dict(type="str"),
+            )),
             **service_lib.SERVICE_OPTIONS,
         ),
         supports_check_mode=True,
@@ -330,6 +372,8 @@ def main():
             if params["force_update"] and current:
                 template = spec["TaskTemplate"]
                 template["ForceUpdate"] = (template.get("ForceUpdate") or 0) + 1
+            if params["registry_auth"]:
+                login(api.api, params["registry_auth"], spec["TaskTemplate"]["ContainerSpec"]["Image"])
             services.write(current, spec, params["wait_timeout"] if params["wait"] else None)
         module.exit_json(changed=changed, diff={"before": before if current else {}, "after": after},
                          **services.summary(params["name"], wanted if module.check_mode else None))
