@@ -6,6 +6,7 @@ A service asks to be routed with labels under ROUTE_PREFIX (the successor of Doc
 
     swarmops.route.host=app.example   swarmops.route.path=/api   swarmops.route.port=8080
     swarmops.route.health=/healthz    swarmops.route.sticky=true swarmops.route.https_redirect=true
+    swarmops.route.users=alice,bob    (HTTP basic authentication; only these users, from the proxy's userlist)
 
 Everything here is pure: service inspect dicts in, routes or configuration text out, RouteError naming the
 service and the label for anything that cannot be served.
@@ -19,7 +20,9 @@ from dataclasses import dataclass
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError
 
 ROUTE_PREFIX = "swarmops.route."
-LABELS = ("host", "path", "port", "health", "sticky", "https_redirect")
+LABELS = ("host", "path", "port", "health", "sticky", "https_redirect", "users")
+USERLIST = "swarmops_users"
+USER_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 HOST_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
 PATH_RE = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$")
 TRUE, FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
@@ -38,6 +41,7 @@ class Route:
     health: str | None = None
     sticky: bool = False
     https_redirect: bool = False
+    users: tuple[str, ...] = ()
 
     @property
     def backend(self) -> str:
@@ -55,11 +59,26 @@ def flag(service: str, key: str, value: str) -> bool:
     raise RouteError(f"service {service}: label {ROUTE_PREFIX}{key}={value!r} is not true or false")
 
 
-def route_of(service: str, labels: dict, ports: set[int] | None = None) -> Route | None:
+def users_of(service: str, value: str | None, known: set[str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    names = tuple(sorted({name.strip() for name in value.split(",") if name.strip()}))
+    if not names or any(not USER_RE.match(name) for name in names):
+        raise RouteError(f"service {service}: label {ROUTE_PREFIX}users={value!r} is not a comma-separated list of "
+                         f"user names (example: alice,bob)")
+    unknown = [name for name in names if known is not None and name not in known]
+    if unknown:
+        raise RouteError(f"service {service}: label {ROUTE_PREFIX}users names {', '.join(unknown)}, not a user of "
+                         f"the proxy (its users: {', '.join(sorted(known or ())) or 'none'})")
+    return names
+
+
+def route_of(service: str, labels: dict, ports: set[int] | None = None,
+             known_users: set[str] | None = None) -> Route | None:
     """The route a service's labels ask for; None without any label under the prefix.
 
     `ports` are the ports the service is known to listen on (published target ports, the image's EXPOSE);
-    None when they cannot be known, and the port is then taken on trust.
+    None when they cannot be known, and the port is then taken on trust. `known_users` are the proxy's users.
     """
     given = {key[len(ROUTE_PREFIX):]: str(value) for key, value in (labels or {}).items()
              if key.startswith(ROUTE_PREFIX)}
@@ -94,7 +113,8 @@ def route_of(service: str, labels: dict, ports: set[int] | None = None) -> Route
                          f"(exposed: {listed})")
     return Route(service=service, port=port, host=host, path=path, health=given.get("health"),
                  sticky=flag(service, "sticky", given.get("sticky", "false")),
-                 https_redirect=flag(service, "https_redirect", given.get("https_redirect", "false")))
+                 https_redirect=flag(service, "https_redirect", given.get("https_redirect", "false")),
+                 users=users_of(service, given.get("users"), known_users))
 
 
 def service_ports(service: dict, image_ports: dict[str, set[int]] | None = None) -> set[int] | None:
@@ -109,13 +129,14 @@ def service_ports(service: dict, image_ports: dict[str, set[int]] | None = None)
 
 
 def routes_from(services: list[dict], image_ports: dict[str, set[int]] | None = None,
-                https: bool = False) -> list[Route]:
+                https: bool = False, users: set[str] | None = None) -> list[Route]:
     """Every route the services ask for, in matching order; RouteError lists every problem found, not the first."""
     routes, problems = [], []
     for service in services:
         name = service["Spec"]["Name"]
         try:
-            route = route_of(name, service["Spec"].get("Labels") or {}, service_ports(service, image_ports))
+            route = route_of(name, service["Spec"].get("Labels") or {}, service_ports(service, image_ports),
+                             users if users is not None else set())
         except RouteError as exc:
             problems.append(str(exc))
             continue
@@ -185,9 +206,17 @@ def haproxy_config(routes: list[Route], slots: int = 10, certificate: str | None
     for number, route in enumerate(routes, 1):
         acls, condition = route_acls(route, f"route{number}")
         lines += [f"    {acl}" for acl in acls]
+        # The first route that matches owns the request, so a protected route's rules never touch another's.
+        lines.append(f"    http-request set-var(txn.route) str(route{number}) if {condition} "
+                     f"!{{ var(txn.route) -m found }}")
+        mine = f"{{ var(txn.route) -m str route{number} }}"
         if route.https_redirect:
-            lines.append(f"    http-request redirect scheme https code 301 if {condition} !{{ ssl_fc }}")
-        lines.append(f"    use_backend {route.backend} if {condition}")
+            lines.append(f"    http-request redirect scheme https code 301 if {mine} !{{ ssl_fc }}")
+        if route.users:
+            lines += [f'    http-request auth realm "{route.where}" if {mine} !{{ http_auth({USERLIST}) }}',
+                      f"    http-request deny deny_status 403 if {mine} !{{ http_auth_user -m str "
+                      f"{' '.join(route.users)} }}"]
+        lines.append(f"    use_backend {route.backend} if {mine}")
     lines.append("    default_backend no_route")
     for route in routes:
         lines += ["", f"backend {route.backend}", "    balance roundrobin"]

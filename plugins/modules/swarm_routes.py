@@ -15,7 +15,8 @@ description:
     HTTP), C(swarmops.route.sticky) and C(swarmops.route.https_redirect) (true or false)."
   - Fails, naming each service and label, on a route with no host and no path, a port the service does not expose
     (its published ports and its image's EXPOSE, when the manager has the image), two services claiming the same
-    host and path, an unknown label under the prefix, or an HTTPS redirect without a certificate.
+    host and path, an unknown label under the prefix, an HTTPS redirect without a certificate, or a user not in
+    O(users).
   - Reads, never changes; writing the configuration and reloading the proxy is the routing role's part.
 extends_documentation_fragment:
   - swarmops.ha.docker
@@ -29,6 +30,14 @@ options:
     type: str
   exclude:
     description: Services never routed, whatever their labels (the proxy itself).
+    type: list
+    elements: str
+    default: []
+  users:
+    description:
+      - Names of the proxy's users. Their passwords are not given here; the proxy reads them from a C(userlist
+        swarmops_users) section in a second configuration file (the routing role keeps it as a swarm secret made
+        by P(swarmops.ha.swarm_secret#module) with O(swarmops.ha.swarm_secret#module:users_format=haproxy)).
     type: list
     elements: str
     default: []
@@ -61,7 +70,7 @@ routes:
   type: list
   elements: dict
   sample: [{"service": "web", "host": "web.example.com", "path": null, "port": 80, "health": null,
-            "sticky": false, "https_redirect": false}]
+            "sticky": false, "https_redirect": false, "users": []}]
 config:
   description: The HAProxy configuration for the routes.
   returned: success
@@ -102,6 +111,7 @@ def main():
             slots=dict(type="int", default=10),
             certificate=dict(type="str"),
             exclude=dict(type="list", elements="str", default=[]),
+            users=dict(type="list", elements="str", default=[]),
         ),
         supports_check_mode=True,
     )
@@ -111,7 +121,8 @@ def main():
             module.fail_json(msg=f"slots: {params['slots']} is not a number of servers (1 or more)")
         api = connect(params).api
         services = [s for s in api.services() if s["Spec"]["Name"] not in params["exclude"]]
-        routes = routing.routes_from(services, image_ports(api, services), https=bool(params["certificate"]))
+        routes = routing.routes_from(services, image_ports(api, services), https=bool(params["certificate"]),
+                                     users=set(params["users"]))
         config = routing.haproxy_config(routes, slots=params["slots"], certificate=params["certificate"])
     module.exit_json(changed=False, routes=[dataclasses.asdict(r) for r in routes], config=config)
 

@@ -75,9 +75,12 @@ def test_haproxy_config_routes_by_host_and_path_to_the_tasks_dns_names():
     routes = routing.routes_from([service("web", host="a.example", port="8080", health="/healthz", sticky="true"),
                                   service("api", path="/api", port="9000")])
     config = routing.haproxy_config(routes, slots=5)
-    assert "    acl route1_host var(txn.host) -m str a.example\n    use_backend be_web if route1_host\n" in config
+    assert ("    acl route1_host var(txn.host) -m str a.example\n"
+            "    http-request set-var(txn.route) str(route1) if route1_host !{ var(txn.route) -m found }\n"
+            "    use_backend be_web if { var(txn.route) -m str route1 }\n") in config
     assert ("    acl route2_path path -m str /api\n    acl route2_path path -m beg /api/\n"
-            "    use_backend be_api if route2_path\n") in config
+            "    http-request set-var(txn.route) str(route2) if route2_path !{ var(txn.route) -m found }\n"
+            "    use_backend be_api if { var(txn.route) -m str route2 }\n") in config
     assert ("backend be_web\n    balance roundrobin\n    option httpchk GET /healthz\n"
             "    cookie SWARMOPS_ROUTE insert indirect nocache dynamic\n    dynamic-cookie-key be_web\n") in config
     assert "server-template task 1-5 tasks.web:8080\n" in config
@@ -90,8 +93,30 @@ def test_haproxy_config_with_a_certificate_serves_https_and_redirects_when_asked
                                  https=True)
     config = routing.haproxy_config(routes, certificate="/run/secrets/site.pem")
     assert "    bind :443 ssl crt /run/secrets/site.pem\n" in config
-    assert ("http-request redirect scheme https code 301 if route1_host route1_path !{ ssl_fc }\n"
-            "    use_backend be_web if route1_host route1_path\n") in config
+    assert ("http-request redirect scheme https code 301 if { var(txn.route) -m str route1 } !{ ssl_fc }\n"
+            "    use_backend be_web if { var(txn.route) -m str route1 }\n") in config
+
+
+def test_a_protected_route_asks_for_credentials_then_checks_its_list_and_leaves_other_routes_alone():
+    routes = routing.routes_from([service("admin", host="a.example", path="/admin", port="80", users="bob, alice"),
+                                  service("site", host="a.example", port="80")], users={"alice", "bob", "carol"})
+    assert routes[0].users == ("alice", "bob") and routes[1].users == ()
+    config = routing.haproxy_config(routes)
+    mine = "{ var(txn.route) -m str route1 }"
+    assert (f'    http-request auth realm "a.example/admin" if {mine} !{{ http_auth(swarmops_users) }}\n'
+            f"    http-request deny deny_status 403 if {mine} !{{ http_auth_user -m str alice bob }}\n"
+            f"    use_backend be_admin if {mine}\n") in config
+    assert config.count("http-request auth") == 1 and config.count("deny_status 403") == 1
+
+
+@pytest.mark.parametrize("value, message", [
+    ("carol", "label swarmops.route.users names carol, not a user of the proxy \\(its users: alice\\)"),
+    ("alice;rm", "label swarmops.route.users='alice;rm' is not a comma-separated list of user names"),
+    (" , ", "label swarmops.route.users=' , ' is not a comma-separated list"),
+])
+def test_route_users_must_be_names_the_proxy_knows(value, message):
+    with pytest.raises(RouteError, match=message):
+        routing.routes_from([service("admin", host="a.example", port="80", users=value)], users={"alice"})
 
 
 def test_a_service_name_with_dashes_makes_a_valid_backend_name():
