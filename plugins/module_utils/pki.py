@@ -107,7 +107,8 @@ def problems(cert, key, ca_cert, names: list[str], renew_days: int, now=None) ->
 
 def paths(directory: str, name: str) -> dict[str, str]:
     return {"ca_certificate": os.path.join(directory, "ca.crt"), "ca_key": os.path.join(directory, "ca.key"),
-            "certificate": os.path.join(directory, f"{name}.crt"), "private_key": os.path.join(directory, f"{name}.key")}
+            "certificate": os.path.join(directory, f"{name}.crt"),
+            "private_key": os.path.join(directory, f"{name}.key")}
 
 
 def read(path: str) -> bytes | None:

@@ -133,6 +133,18 @@ def wait_for(check, timeout: float, what: str, interval: float = 0.5):
         time.sleep(interval)
 
 
+def wait_for_ca_rotation(api, old_root: str, timeout: float) -> None:
+    """Until the swarm has a new root, says the rotation is over, and every node that is up trusts the new root."""
+    def done():
+        info = api.swarm()
+        root = info.get("TLSInfo", {}).get("TrustRoot")
+        if info.get("RootRotationInProgress") or root == old_root:
+            return False
+        return all(node.get("Description", {}).get("TLSInfo", {}).get("TrustRoot") == root
+                   for node in api.api.nodes() if node.get("Status", {}).get("State") == "ready")
+    wait_for(done, timeout, "every node to get a certificate from the new swarm CA", interval=1)
+
+
 def normalise_addr(addr: str, port: int = SWARM_PORT) -> str:
     """host or host:port -> host:port, as RemoteManagers lists them."""
     return addr if re.search(r":\d+$", addr) and not addr.endswith("]") else f"{addr}:{port}"

@@ -56,6 +56,17 @@ options:
     description: Make a new manager join token.
     type: bool
     default: false
+  rotate_ca:
+    description:
+      - Replace the swarm's root CA (C(docker swarm ca --rotate)) and wait until every node has a certificate
+        from the new one, up to O(ca_rotation_timeout). A rotation is a change, made on each run that asks.
+      - Nodes that are down at the time get their certificate when they come back.
+    type: bool
+    default: false
+  ca_rotation_timeout:
+    description: Seconds to wait for the nodes to move to the new CA.
+    type: int
+    default: 180
 notes:
   - Settings not given are left as the swarm has them.
   - Check mode reports what would change and changes nothing.
@@ -126,6 +137,8 @@ def main():
             snapshot_interval=dict(type="int"),
             rotate_worker_token=dict(type="bool", default=False, no_log=False),
             rotate_manager_token=dict(type="bool", default=False, no_log=False),
+            rotate_ca=dict(type="bool", default=False),
+            ca_rotation_timeout=dict(type="int", default=180),
         ),
         supports_check_mode=True,
     )
@@ -152,11 +165,19 @@ def main():
             before = swarm_lib.spec_settings(current["Spec"], wanted)
             changes = {k: v for k, v in wanted.items() if before[k] != v}
             rotate = params["rotate_worker_token"] or params["rotate_manager_token"]
-            if (changes or rotate) and not module.check_mode:
-                api.api.update_swarm(current["Version"]["Index"], swarm_lib.apply_settings(current["Spec"], changes),
+            if (changes or rotate or params["rotate_ca"]) and not module.check_mode:
+                spec = swarm_lib.apply_settings(current["Spec"], changes)
+                if params["rotate_ca"]:
+                    ca_config = spec.setdefault("CAConfig", {})
+                    ca_config["ForceRotate"] = (ca_config.get("ForceRotate") or 0) + 1
+                api.api.update_swarm(current["Version"]["Index"], spec,
                                      rotate_worker_token=params["rotate_worker_token"],
                                      rotate_manager_token=params["rotate_manager_token"])
-            changes = {**changes, **({"rotated_tokens": True} if rotate else {})}
+                if params["rotate_ca"]:
+                    swarm_lib.wait_for_ca_rotation(api, current.get("TLSInfo", {}).get("TrustRoot"),
+                                                   params["ca_rotation_timeout"])
+            changes = {**changes, **({"rotated_tokens": True} if rotate else {}),
+                       **({"rotated_ca": True} if params["rotate_ca"] else {})}
         result = {"swarm_id": "", "node_id": local.get("NodeID", ""), "settings": {**before, **wanted}}
         if not module.check_mode or not created:
             info = api.swarm()
