@@ -88,3 +88,44 @@ def test_absent_is_refused_while_a_service_uses_a_version():
     with pytest.raises(DockerError, match="state: absent, but secret db is used by api"):
         swarm_data.plan(SECRET, engine, "db", None)
     assert swarm_data.plan(SECRET, FakeEngine([version(1, b"a")], []), "db", None).remove[0]["ID"] == "id1"
+
+
+def users(*entries):
+    return [{"name": name, "password": password, "groups": groups} for name, password, groups in entries]
+
+
+def test_user_files_hash_every_password_and_keep_roles_as_groups():
+    import bcrypt
+
+    given = users(("ci", "push-password-1", ["push"]), ("app", "pull-password-1", ["pull"]))
+    htpasswd = swarm_data.users_file(given, "htpasswd", 4).decode()
+    lines = dict(line.split(":", 1) for line in htpasswd.splitlines())
+    assert list(lines) == ["app", "ci"] and bcrypt.checkpw(b"push-password-1", lines["ci"].encode())
+    userlist = swarm_data.users_file(given, "haproxy", 4).decode().splitlines()
+    assert userlist[:3] == ["userlist swarmops_users", "    group pull", "    group push"]
+    name, hashed, groups = userlist[4].split()[1], userlist[4].split()[3], userlist[4].split()[-1]
+    assert (name, groups) == ("ci", "push") and bcrypt.checkpw(b"push-password-1", hashed.encode())
+    assert "password-1" not in htpasswd + "".join(userlist)
+
+
+def test_the_same_users_are_recognised_though_each_file_is_salted_anew():
+    given = users(("ci", "push-password-1", ["push"]))
+    identity = swarm_data.users_identity(given, "haproxy", 6)
+    assert swarm_data.users_file(given, "haproxy", 6) != swarm_data.users_file(given, "haproxy", 6)
+    assert identity == swarm_data.users_identity(list(reversed(given)), "haproxy", 6)
+    for changed in (users(("ci", "push-password-2", ["push"])), users(("ci", "push-password-1", ["pull"]))):
+        assert swarm_data.users_identity(changed, "haproxy", 6) != identity
+    assert swarm_data.users_identity(given, "htpasswd", 6) != identity
+
+
+@pytest.mark.parametrize("given, message", [
+    (users(("ci", "tiny1", [])), r"users\[0\] \(ci\): the password is shorter than password_min_length \(12\)"),
+    (users(("c i", "long-enough-password", [])), r"users\[0\].name: 'c i' is not accepted"),
+    (users(("ci", "long-enough-password", []), ("ci", "another-password!", [])),
+     r"users\[1\].name: 'ci' is given twice"),
+    (users(("ci", "long-enough-password", ["push,pull"])), r"users\[0\].groups: 'push,pull' is not accepted"),
+])
+def test_bad_users_are_refused_naming_the_user_never_the_password(given, message):
+    with pytest.raises(DockerError, match=message) as caught:
+        swarm_data.check_users(given, 12)
+    assert not any(user["password"] in str(caught.value) for user in given)
