@@ -35,7 +35,7 @@ def vault(tmp_path_factory):
         "routing_tls_names": [HOST],
         "security_secrets": [{"name": "it_token", "data": "token-" + secrets.token_hex(12)}],
         # Nothing is locked, so the key is never used; it must still appear nowhere.
-        "swarm_unlock_key": "SWMKEY-1-" + secrets.token_urlsafe(32),
+        "swarm_unlock_key": "SWMKEY-1-" + base64.b64encode(secrets.token_bytes(32)).decode().rstrip("="),
     }
     path = tmp_path_factory.mktemp("vault") / "vault.json"
     path.write_text(json.dumps(values))
