@@ -380,8 +380,16 @@ def converged(service: dict, tasks: list[dict], nodes: dict[str, dict] | None = 
         return False
     spec = service["Spec"]
     live = [t for t in tasks if t.get("DesiredState") == "running"]
-    wanted = ((spec.get("Mode") or {}).get("Replicated") or {}).get("Replicas", len(live)) \
-        if "Global" not in (spec.get("Mode") or {}) else len(live)
+    if "Global" in (spec.get("Mode") or {}):
+        # One task per node that is up, not drained and meets the constraints; a node whose task keeps failing
+        # (an image it cannot pull) has no live task between retries, and must not count as done.
+        constraints = (spec["TaskTemplate"].get("Placement") or {}).get("Constraints") or []
+        eligible = [n for n in (nodes or {}).values() if (n.get("Status") or {}).get("State") == "ready"
+                    and (n.get("Spec") or {}).get("Availability") != "drain"
+                    and all(node_satisfies(n, c) for c in constraints)]
+        wanted = max(len(eligible), len(live)) if nodes else len(live)
+    else:
+        wanted = ((spec.get("Mode") or {}).get("Replicated") or {}).get("Replicas", len(live))
     current = [t for t in live if current_task(t, spec["TaskTemplate"], nodes or {})
                and t["Status"]["State"] == "running"]
     return len(live) == wanted and len(current) == wanted

@@ -198,6 +198,20 @@ def test_a_global_service_converges_when_every_live_task_runs():
     assert services.converged(service, [task(), task("starting")]) is False
 
 
+def test_a_global_service_is_not_converged_while_a_node_it_should_run_on_has_no_running_task():
+    service = {"Spec": {**ENGINE_SPEC, "Mode": {"Global": {}},
+                        "TaskTemplate": {**ENGINE_SPEC["TaskTemplate"], "Placement": {
+                            "Constraints": ["node.role==manager"]}}}}
+
+    def node(ident, role="manager", state="ready", availability="active"):
+        return {"ID": ident, "Status": {"State": state}, "Spec": {"Role": role, "Availability": availability}}
+    nodes = {n["ID"]: n for n in (node("a"), node("b"), node("c", role="worker"), node("d", state="down"),
+                                  node("e", availability="drain"))}
+    template = service["Spec"]["TaskTemplate"]
+    assert services.converged(service, [task(template=template)], nodes) is False  # b's failed, not yet replaced
+    assert services.converged(service, [task(template=template), task(template=template)], nodes) is True
+
+
 def test_the_engines_default_stop_grace_period_is_ten_seconds_and_a_shorter_one_is_a_change():
     assert services.compare(ENGINE_SPEC, services.wanted_values(params(stop_grace_period="10s"))) == ({}, {})
     wanted = services.wanted_values(params(stop_grace_period=1, stop_signal="SIGKILL"))
