@@ -91,7 +91,8 @@ private_key_path:
   returned: success
   type: str
 ca_certificate_path:
-  description: The CA certificate clients trust.
+  description: The CA certificate clients trust; empty when there is none (your own certificate given without
+    O(ca_certificate), for a CA the nodes already trust).
   returned: success
   type: str
 reason:
@@ -107,10 +108,12 @@ certificate:
            "issuer": "O=swarmops CA"}
 """
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.swarmops.ha.plugins.module_utils import pki
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import module_errors
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError, module_errors
 
 
 def main():
@@ -134,12 +137,12 @@ def main():
     params = module.params
     with module_errors(module, "certificate"):
         if "/" in params["name"] or params["name"] in ("", ".", "..", "ca"):
-            raise pki.DockerError(f"name: {params['name']!r} is not accepted: a file name without '/', not 'ca'")
+            raise DockerError(f"name: {params['name']!r} is not accepted: a file name without '/', not 'ca'")
         for option in ("valid_days", "ca_valid_days"):
             if params[option] < 1:
-                raise pki.DockerError(f"{option}: {params[option]} is not accepted: at least 1")
+                raise DockerError(f"{option}: {params[option]} is not accepted: at least 1")
         if not 0 <= params["renew_days"] < params["valid_days"]:
-            raise pki.DockerError(f"renew_days: {params['renew_days']} is not accepted: 0 or more and less than "
+            raise DockerError(f"renew_days: {params['renew_days']} is not accepted: 0 or more and less than "
                                   f"valid_days ({params['valid_days']})")
         hosts, ips = pki.split_names(params["subject_alt_names"])
         names = sorted(set(hosts + ips))
@@ -153,13 +156,15 @@ def main():
             after = pki.ensure(params["path"], params["name"], names, params["valid_days"], params["ca_valid_days"],
                                params["organization"], given)
         where = pki.paths(params["path"], params["name"])
-        module.exit_json(changed=bool(found["reason"]), reason=found["reason"] or "",
-                         certificate=after or found.get("before") or {},
-                         diff={"before": found.get("before") or {},
-                               "after": after or {"subject_alt_names": names} if found["reason"] else
-                               found.get("before") or {}},
+        before = found.get("before") or {}
+        if not found["reason"]:
+            after = before
+        elif after is None:  # check mode: what is known of the certificate to come
+            after = {"subject_alt_names": names}
+        module.exit_json(changed=bool(found["reason"]), reason=found["reason"] or "", certificate=after,
+                         diff={"before": before, "after": after},
                          certificate_path=where["certificate"], private_key_path=where["private_key"],
-                         ca_certificate_path=where["ca_certificate"])
+                         ca_certificate_path=where["ca_certificate"] if os.path.exists(where["ca_certificate"]) else "")
 
 
 if __name__ == "__main__":

@@ -37,6 +37,15 @@ EXAMPLES = r"""
     name: db_password
     data: "{{ vault_db_password }}"
 
+- name: Logins for an HAProxy in front of a service, as a userlist of bcrypt hashes
+  swarmops.ha.swarm_secret:
+    name: gate-users
+    users:
+      - {name: ci, password: "{{ vault_ci_password }}", groups: [push]}
+      - {name: app, password: "{{ vault_app_password }}", groups: [pull]}
+    users_format: haproxy
+    bcrypt_cost: 8
+
 - name: A service reads it at /run/secrets/db_password
   swarmops.ha.swarm_service:
     name: api
