@@ -105,8 +105,9 @@ class Lab:
             sys.exit(f"{name} failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}")
         return json.JSONDecoder().raw_decode(done.stdout.split(" => ", 1)[1].lstrip())[0]
 
-    def route(self) -> None:
-        done = subprocess.run([os.path.join(BIN, "ansible-playbook"), "playbooks/site.yml", "--tags", "routing"],
+    def route(self, *extra: str) -> None:
+        done = subprocess.run([os.path.join(BIN, "ansible-playbook"), "playbooks/site.yml", "--tags", "routing",
+                               *extra],
                               cwd=REPO, env=self.env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
         if done.returncode:
             sys.exit(f"site.yml --tags routing failed:\n{done.stdout[-3000:]}")
@@ -122,11 +123,12 @@ class Lab:
         return sorted(n.attrs["Description"]["Hostname"] for n in nodes)
 
 
-def request(address: str, port: int, host: str, timeout: float = 10.0) -> tuple[float, bool]:
+def request(address: str, port: int, host: str, timeout: float = 10.0,
+            headers: dict | None = None) -> tuple[float, bool]:
     start = time.perf_counter()
     connection = http.client.HTTPConnection(address, port, timeout=timeout)
     try:
-        connection.request("GET", "/", headers={"Host": host})
+        connection.request("GET", "/", headers={"Host": host, **(headers or {})})
         response = connection.getresponse()
         response.read()
         ok = response.status == 200
@@ -137,22 +139,22 @@ def request(address: str, port: int, host: str, timeout: float = 10.0) -> tuple[
     return time.perf_counter() - start, ok
 
 
-def wait_routed(address: str, host: str, timeout: float = 60.0) -> None:
+def wait_routed(address: str, host: str, timeout: float = 60.0, headers: dict | None = None) -> None:
     deadline = time.monotonic() + timeout
-    while not request(address, 80, host, timeout=2)[1]:
+    while not request(address, 80, host, timeout=2, headers=headers)[1]:
         if time.monotonic() > deadline:
             sys.exit(f"{host} is not routed by {address} after {timeout:.0f}s")
         time.sleep(0.5)
 
 
-def load(address: str, port: int, host: str, seconds: float, clients: int) -> dict:
+def load(address: str, port: int, host: str, seconds: float, clients: int, headers: dict | None = None) -> dict:
     """Closed-loop load: each client sends its next request as soon as the last is answered."""
     stop_at = time.perf_counter() + seconds
 
     def client(_):
         latencies, failed = [], 0
         while time.perf_counter() < stop_at:
-            latency, ok = request(address, port, host)
+            latency, ok = request(address, port, host, headers=headers)
             latencies.append(latency)
             failed += not ok
         return latencies, failed
