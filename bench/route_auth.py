@@ -21,10 +21,11 @@ import os
 import secrets
 import statistics
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from routing import COMMON, DOMAIN, REPO, Lab, load, machine_store, say, wait_routed  # noqa: E402
+from routing import COMMON, DOMAIN, REPO, Lab, load, machine_store, request, say  # noqa: E402
 
 USER = "bench"
 
@@ -33,6 +34,17 @@ def service(name: str, node: str, users: bool) -> dict:
     labels = {"swarmops.route.host": f"{name}.{DOMAIN}", "swarmops.route.port": "8080"}
     return {**COMMON, "name": name, "replicas": 1, "constraints": [f"node.hostname=={node}"],
             "labels": {**labels, **({"swarmops.route.users": USER} if users else {})}}
+
+
+def steady(address: str, auth: dict, streak: int = 50, timeout: float = 120.0) -> None:
+    """Until both routes answer `streak` requests in a row: the proxies restart after the users change."""
+    deadline, good = time.monotonic() + timeout, 0
+    while good < streak:
+        if time.monotonic() > deadline:
+            sys.exit(f"the routes through {address} did not settle in {timeout:.0f}s")
+        good = good + 1 if (request(address, 80, f"bench-open.{DOMAIN}")[1] and
+                            request(address, 80, f"bench-auth.{DOMAIN}", headers=auth)[1]) else 0
+        time.sleep(0.05)
 
 
 def measure(lab: Lab, proxy: str, auth: dict, rounds: int, seconds: float, clients: int) -> list[dict]:
@@ -95,8 +107,7 @@ def main() -> None:
             say(f"bcrypt cost {cost}: the routing play with one user (the proxies restart one at a time)")
             lab.route("-e", json.dumps({"routing_users": [{"name": USER, "password": password}],
                                         "routing_bcrypt_cost": cost}))
-            wait_routed(lab.address(proxy), f"bench-open.{DOMAIN}")
-            wait_routed(lab.address(proxy), f"bench-auth.{DOMAIN}", headers=auth)
+            steady(lab.address(proxy), auth)
             results[cost] = measure(lab, proxy, auth, args.rounds, args.seconds, args.clients)
     finally:
         if results:
