@@ -95,6 +95,16 @@ def test_a_missing_vault_variable_fails_first_by_name_and_changes_nothing(lab, v
     assert "Harden the swarm" not in out
 
 
+def test_a_short_password_fails_naming_the_user_not_the_password_and_changes_nothing(lab, vault, locked):
+    short = "pw-" + secrets.token_hex(3)
+    out = lab.playbook("security.yml", "-e", f"@{vault['path']}", "-e", json.dumps(
+        {"routing_users": [{"name": "alice", "password": short}]}), "-vvv", check=False)
+    assert "users[0] (alice): the password is shorter than password_min_length (12)" in out
+    assert short not in out
+    assert all(counts["changed"] == 0 for counts in recap(out).values())
+    assert recap(out)[lab.names[0]]["failed"] == 1
+
+
 def test_registry_takes_pushes_only_from_push_users_over_verified_tls(lab, vault, locked):
     registry = users(vault, "registry_users")
     node = lab.names[1]
