@@ -36,27 +36,41 @@ LABEL_NETWORK = "swarmops.lab.network"
 LABEL_INPUTS = "swarmops.lab.inputs"
 DEFAULT_NETWORK = "swarmops-lab"
 DEFAULT_SUBNET = "172.30.99.0/24"
-DEFAULT_NODE_IMAGE = "swarmops/lab-node:bookworm"
-DEFAULT_BASE_IMAGE = "debian:bookworm-slim"
-LOCAL_BASE_TAG = "swarmops/lab-base:bookworm"
+DEFAULT_RELEASE = "bookworm"
+# Debian releases a lab machine can run: 11 (Python 3.9, engine 20.10), 12 (engine 20.10), 13 (engine 26).
+RELEASES = ("bullseye", "bookworm", "trixie")
+# node: docker-machine's kind (engine with TLS on 2376, made at creation); bare: an ordinary server with systemd,
+# sshd and Python but no Docker, for the roles to provision.
+KINDS = ("node", "bare")
+DEFAULT_BASE_IMAGE = "debian:{release}-slim"
+LOCAL_BASE_TAG = "swarmops/lab-base:{release}"
 FIRST_HOST_INDEX = 11
 ENGINE_PORT = 2376
 SSH_USER = "docker"
+SSH_UID = 1000  # the first user the recipes add
 
 # Nested engines: --privileged is refused by the kernel here, so grant everything but SYS_RESOURCE.
 HOST_CONFIG = dict(
     cap_add=["ALL"],
     cap_drop=["SYS_RESOURCE"],
     security_opt=["seccomp=unconfined", "apparmor=unconfined"],
-    tmpfs={"/run": "rw,exec"},
     restart_policy={"Name": "no"},
 )
+TMPFS = {"node": {"/run": "rw,exec"}, "bare": {"/run": "rw,exec", "/run/lock": "rw"}}
 UNCONFINED_SYSTEM_PATHS = {"MaskedPaths": [], "ReadonlyPaths": []}
 FUSE_DEVICE = "/dev/fuse"
 LOOP_CONTROL = "/dev/loop-control"
 
 NODE_PACKAGES = ("docker.io openssh-server python3 sudo iproute2 iptables ca-certificates curl procps "
                  "btrfs-progs kmod less glusterfs-server glusterfs-client")
+
+BARE_PACKAGES = "systemd systemd-sysv openssh-server python3 sudo iproute2 ca-certificates"
+# A bare machine makes its SSH host keys at first boot, as a cloud image does.
+SSH_HOST_KEYS_UNIT = """[Service]
+ExecStartPre=
+ExecStartPre=/usr/bin/ssh-keygen -A
+ExecStartPre=/usr/sbin/sshd -t
+"""
 
 ENGINE_SCRIPT = r"""#!/bin/sh
 # The lab machine's engine, driven like boot2docker's: /etc/init.d/docker start|stop|restart|status
@@ -167,6 +181,21 @@ RECIPES = {
         "STOPSIGNAL SIGTERM\n"
         'CMD ["/usr/local/sbin/lab-init"]\n',
         {"lab-init": INIT_SCRIPT, "engine": ENGINE_SCRIPT, "glusterd": GLUSTERD_SCRIPT},
+    ),
+    "bare": (
+        "FROM {base}\n"
+        "ENV DEBIAN_FRONTEND=noninteractive container=docker\n"
+        f"RUN apt-get update && apt-get install -y --no-install-recommends {BARE_PACKAGES} \\\n"
+        " && rm -rf /var/lib/apt/lists/* /etc/ssh/ssh_host_*\n"
+        f"RUN useradd -m -s /bin/bash {SSH_USER} \\\n"
+        f" && install -d -m 700 -o {SSH_USER} /home/{SSH_USER}/.ssh \\\n"
+        f" && echo '{SSH_USER} ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/{SSH_USER} \\\n"
+        f" && chmod 0440 /etc/sudoers.d/{SSH_USER} \\\n"
+        " && printf 'PasswordAuthentication no\\nPermitRootLogin no\\nUseDNS no\\n' > /etc/ssh/sshd_config.d/lab.conf\n"
+        "COPY ssh-keys.conf /etc/systemd/system/ssh.service.d/keys.conf\n"
+        "STOPSIGNAL SIGRTMIN+3\n"
+        'CMD ["/sbin/init"]\n',
+        {"ssh-keys.conf": SSH_HOST_KEYS_UNIT},
     ),
     "app": (
         "FROM {base} AS build\n"
@@ -286,12 +315,17 @@ def debootstrap_base(client, tag: str, suite: str = "bookworm", mirror: str | No
     return image_id(client, tag)
 
 
-def ensure_base(client, base_image: str, check_mode: bool = False) -> tuple[str, bool]:
-    """The base image ref to build on and whether it was made now: pull base_image, else debootstrap."""
+def ensure_base(client, base_image: str, check_mode: bool = False, release: str = DEFAULT_RELEASE) -> tuple[str, bool]:
+    """The base image ref to build on and whether it was made now: pull base_image, else debootstrap.
+
+    `{release}` in base_image stands for the Debian release (debian:{release}-slim).
+    """
+    base_image = base_image.format(release=release)
+    local_tag = LOCAL_BASE_TAG.format(release=release)
     if image_id(client, base_image):
         return base_image, False
-    if image_id(client, LOCAL_BASE_TAG):
-        return LOCAL_BASE_TAG, False
+    if image_id(client, local_tag):
+        return local_tag, False
     if check_mode:
         return base_image, True
     repo, _, tag = base_image.partition(":")
@@ -299,8 +333,8 @@ def ensure_base(client, base_image: str, check_mode: bool = False) -> tuple[str,
         client.api.pull(repo, tag=tag or "latest")
         return base_image, True
     except Exception:  # noqa: BLE001 - no registry: fall back to a base made here
-        debootstrap_base(client, LOCAL_BASE_TAG)
-        return LOCAL_BASE_TAG, True
+        debootstrap_base(client, local_tag, suite=release)
+        return local_tag, True
 
 
 def build_context(recipe: str, base: str) -> io.BytesIO:
@@ -317,11 +351,11 @@ def build_context(recipe: str, base: str) -> io.BytesIO:
 
 
 def ensure_image(client, tag: str, recipe: str, base_image: str = DEFAULT_BASE_IMAGE,
-                 check_mode: bool = False) -> dict:
+                 check_mode: bool = False, release: str = DEFAULT_RELEASE) -> dict:
     """Build `tag` from `recipe` unless an image with the same inputs exists; returns what happened."""
     if recipe not in RECIPES:
         raise DockerError(f"recipe: {recipe!r} is not a lab recipe (accepted: {', '.join(sorted(RECIPES))})")
-    base, base_made = ensure_base(client, base_image, check_mode)
+    base, base_made = ensure_base(client, base_image, check_mode, release)
     base_id = image_id(client, base) or "unknown"
     inputs = recipe_inputs(recipe, base_id)
     labels = image_labels(client, tag)
@@ -436,21 +470,23 @@ def daemon_json(engine_labels: list[str], storage_driver: str = "") -> str:
 
 
 def machine_files(store: str, name: str, engine_labels: list[str], storage_driver: str,
-                  btrfs_disk: str = "") -> bytes:
-    """A tar of what the machine needs from the store: engine TLS files, daemon.json, authorized_keys."""
+                  btrfs_disk: str = "", kind: str = "node") -> bytes:
+    """A tar of what the machine needs from the store: authorized_keys, and for a node its engine's TLS files
+    and daemon.json (a bare machine gets its engine from the roles, as an ordinary server does)."""
     mdir = store_lib.machine_dir(store, name)
 
     def read(path: str) -> bytes:
         with open(path, "rb") as handle:
             return handle.read()
 
-    entries = [
-        ("etc/docker/ca.pem", read(os.path.join(mdir, "ca.pem")), 0o644),
-        ("etc/docker/server.pem", read(os.path.join(mdir, "server.pem")), 0o644),
-        ("etc/docker/server-key.pem", read(os.path.join(mdir, "server-key.pem")), 0o600),
-        ("etc/docker/daemon.json", daemon_json(engine_labels, storage_driver).encode(), 0o644),
-        (f"home/{SSH_USER}/.ssh/authorized_keys", read(os.path.join(mdir, "id_rsa.pub")), 0o600),
-    ]
+    entries = [(f"home/{SSH_USER}/.ssh/authorized_keys", read(os.path.join(mdir, "id_rsa.pub")), 0o600)]
+    if kind == "node":
+        entries += [
+            ("etc/docker/ca.pem", read(os.path.join(mdir, "ca.pem")), 0o644),
+            ("etc/docker/server.pem", read(os.path.join(mdir, "server.pem")), 0o644),
+            ("etc/docker/server-key.pem", read(os.path.join(mdir, "server-key.pem")), 0o600),
+            ("etc/docker/daemon.json", daemon_json(engine_labels, storage_driver).encode(), 0o644),
+        ]
     if btrfs_disk:
         entries.append(("etc/lab/btrfs-disk", btrfs_disk.encode(), 0o644))
     buf = io.BytesIO()
@@ -458,12 +494,14 @@ def machine_files(store: str, name: str, engine_labels: list[str], storage_drive
         for path, data, mode in entries:
             info = tarfile.TarInfo(path)
             info.size, info.mode, info.mtime = len(data), mode, int(time.time())
+            if path.startswith("home/"):
+                info.uid = info.gid = SSH_UID  # sshd refuses keys the user does not own
             tar.addfile(info, io.BytesIO(data))
     return buf.getvalue()
 
 
 def create_container(client, store: str, name: str, ip: str, network: str, image: str,
-                     engine_labels: list[str], storage_driver: str, btrfs_disk: str = "") -> None:
+                     engine_labels: list[str], storage_driver: str, btrfs_disk: str = "", kind: str = "node") -> None:
     cname = container_name(name)
     # The engine's disk is a volume; with btrfs_disk it holds the loop file lab-init mounts at /var/lib/docker.
     target = "/var/lib/docker-disk" if btrfs_disk else "/var/lib/docker"
@@ -471,6 +509,7 @@ def create_container(client, store: str, name: str, ip: str, network: str, image
         binds={"/sys/fs/cgroup": {"bind": "/sys/fs/cgroup", "mode": "rw"}},
         mounts=[{"Type": "volume", "Source": f"{cname}-docker", "Target": target,
                  "VolumeOptions": {"Labels": {LABEL_MACHINE: name, LABEL_STORE: store}}}],
+        tmpfs=TMPFS[kind],
         **HOST_CONFIG,
     )
     host_config.update(UNCONFINED_SYSTEM_PATHS)
@@ -482,9 +521,9 @@ def create_container(client, store: str, name: str, ip: str, network: str, image
     networking = client.api.create_networking_config({network: client.api.create_endpoint_config(ipv4_address=ip)})
     client.api.create_container(
         image, name=cname, hostname=name, host_config=host_config, networking_config=networking,
-        labels={LABEL_MACHINE: name, LABEL_STORE: store}, stop_signal="SIGTERM",
+        labels={LABEL_MACHINE: name, LABEL_STORE: store},
     )
-    client.api.put_archive(cname, "/", machine_files(store, name, engine_labels, storage_driver, btrfs_disk))
+    client.api.put_archive(cname, "/", machine_files(store, name, engine_labels, storage_driver, btrfs_disk, kind))
 
 
 def wait_ready(ip: str, ports: tuple[int, ...] = (22, ENGINE_PORT), timeout: float = 90.0) -> None:
@@ -529,8 +568,8 @@ def machine_ip(info: dict | None, record: dict | None, network: str) -> str | No
 
 
 SETTINGS = {"Network": ("network", DEFAULT_NETWORK), "Subnet": ("subnet", DEFAULT_SUBNET),
-            "Image": ("image", DEFAULT_NODE_IMAGE), "DockerHost": ("docker_host", ""),
-            "BtrfsDisk": ("btrfs_disk", "")}
+            "Kind": ("kind", "node"), "Release": ("release", DEFAULT_RELEASE), "Image": ("image", ""),
+            "DockerHost": ("docker_host", ""), "BtrfsDisk": ("btrfs_disk", "")}
 
 
 def machine_settings(record: dict | None, options: dict) -> dict:
@@ -544,6 +583,10 @@ def machine_settings(record: dict | None, options: dict) -> dict:
                               f"{had!r}, not {wanted!r}; remove the machine to change it")
         settings[key] = wanted or had or default
     validate_subnet(settings["Subnet"])
+    for key, accepted in (("Kind", KINDS), ("Release", RELEASES)):
+        if settings[key] not in accepted:
+            raise DockerError(f"driver_options.{SETTINGS[key][0]}: {settings[key]!r} is not one of {', '.join(accepted)}")
+    settings["Image"] = settings["Image"] or f"swarmops/lab-{settings['Kind']}:{settings['Release']}"
     return settings
 
 
@@ -577,10 +620,10 @@ def converge_machine(client, store: str, name: str, state: str, options: dict, e
             actions.append("create")
             if ensure_network(client, network, subnet, check_mode):
                 actions.append("create network")
-            built = ensure_image(client, made_with["Image"], "node",
-                                 options.get("base_image") or DEFAULT_BASE_IMAGE, check_mode)
+            built = ensure_image(client, made_with["Image"], made_with["Kind"],
+                                 options.get("base_image") or DEFAULT_BASE_IMAGE, check_mode, made_with["Release"])
             if built["changed"]:
-                actions.append("build node image")
+                actions.append(f"build {made_with['Kind']} image")
         elif options.get("ip") and options["ip"] != ip:
             raise DockerError(f"driver_options.ip: machine {name} exists with address {ip}; remove it to change it")
 
@@ -600,7 +643,8 @@ def converge_machine(client, store: str, name: str, state: str, options: dict, e
             store_lib.write_config(store, name, record_wanted)
             if info is None:
                 create_container(client, store, name, ip, network, record_wanted["Driver"]["Image"],
-                                 engine_labels, options.get("storage_driver") or "", made_with["BtrfsDisk"])
+                                 engine_labels, options.get("storage_driver") or "", made_with["BtrfsDisk"],
+                                 made_with["Kind"])
 
         running = before == "Running"
         if state == "restarted" or (state in ("started", "present") and info is None):
@@ -625,13 +669,13 @@ def converge_machine(client, store: str, name: str, state: str, options: dict, e
             after = before if info is not None else "Stopped"
 
     if not check_mode and after == "Running" and {"start", "restart", "create"} & set(actions):
-        wait_ready(ip, timeout=wait_timeout)
+        wait_ready(ip, (22, ENGINE_PORT) if made_with["Kind"] == "node" else (22,), timeout=wait_timeout)
     mdir = store_lib.machine_dir(store, name)
     return {
         "changed": bool(actions), "actions": actions, "before": before, "after": after,
         "machine": {
             "name": name, "driver": "lab", "state": after, "ip": ip,
-            "url": f"tcp://{ip}:{ENGINE_PORT}", "ssh_user": SSH_USER, "ssh_port": 22,
+            "url": f"tcp://{ip}:{ENGINE_PORT}" if made_with["Kind"] == "node" else "", "ssh_user": SSH_USER, "ssh_port": 22,
             "ssh_key_path": os.path.join(mdir, "id_rsa"), "cert_path": mdir, "storage_path": store,
             "container": container_name(name),
         },

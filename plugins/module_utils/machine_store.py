@@ -347,13 +347,17 @@ def machine_hostvars(config: dict, state: str = "Unknown") -> dict:
             "ansible_user": driver.get("SSHUser") or "root",
             "ansible_ssh_private_key_file": driver.get("SSHKeyPath") or os.path.join(mdir, "id_rsa"),
         }
+    if driver.get("Kind") != "bare":
+        # A bare machine is an ordinary server: the modules run on it against its own socket, so no engine URL.
+        hostvars.update({
+            "docker_host": url,
+            "docker_tls_verify": bool(engine.get("TlsVerify", True)),
+            "docker_cert_path": cert_path,
+            "ca_path": auth.get("CaCertPath") or os.path.join(cert_path, "ca.pem"),
+            "client_cert": auth.get("ClientCertPath") or os.path.join(cert_path, "cert.pem"),
+            "client_key": auth.get("ClientKeyPath") or os.path.join(cert_path, "key.pem"),
+        })
     hostvars.update({
-        "docker_host": url,
-        "docker_tls_verify": bool(engine.get("TlsVerify", True)),
-        "docker_cert_path": cert_path,
-        "ca_path": auth.get("CaCertPath") or os.path.join(cert_path, "ca.pem"),
-        "client_cert": auth.get("ClientCertPath") or os.path.join(cert_path, "cert.pem"),
-        "client_key": auth.get("ClientKeyPath") or os.path.join(cert_path, "key.pem"),
         "swarm_advertise_addr": driver.get("PrivateIPAddress") or ip or (urlsplit(url).hostname if url else None),
         "machine_driver": kind,
         "machine_state": state,

@@ -78,17 +78,19 @@ def plan_managers(nodes: list[dict], names: list[str] | None = None, count: int 
                   allow_even: bool = False) -> ManagerPlan:
     """Which nodes to promote and demote, in a quorum-safe order; DockerError says why a plan is refused.
 
+    Nodes are named by hostname or node ID; the plan names them by hostname.
     By count, current reachable managers are kept (the leader first), then workers are added in name order.
     Promotions come first; demotions take non-leaders before the leader, and none may leave fewer reachable
     managers than the quorum of the managers that remain.
     """
     by_name = {n["hostname"]: n for n in nodes}
     if names is not None:
-        unknown = sorted(set(names) - set(by_name), key=natural_key)
+        hostname_of = {**{n["id"]: n["hostname"] for n in nodes}, **{name: name for name in by_name}}
+        unknown = sorted(set(names) - set(hostname_of), key=natural_key)
         if unknown:
             raise DockerError(f"managers: {', '.join(unknown)} not in this swarm "
                               f"(nodes: {', '.join(sorted(by_name, key=natural_key))})")
-        wanted = sorted(set(names), key=natural_key)
+        wanted = sorted({hostname_of[name] for name in names}, key=natural_key)
     else:
         if count is None or count < 1:
             raise DockerError(f"manager_count: {count!r} is not a positive number of managers")

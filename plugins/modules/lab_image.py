@@ -30,9 +30,9 @@ options:
     choices: [build, pull]
     default: build
   base_image:
-    description: Image the recipes build on; where it cannot be pulled, a Debian base is made with debootstrap.
+    description: Image the recipes build on (C({release}) stands for V(bookworm)); where it cannot be pulled, a Debian base is made with debootstrap.
     type: str
-    default: debian:bookworm-slim
+    default: "debian:{release}-slim"
   machines:
     description: Names of lab machines (in O(storage_path)) to load the image into.
     type: list

@@ -48,9 +48,13 @@ options:
     description:
       - For O(driver=lab), a dictionary with any of C(network) (default C(swarmops-lab)),
         C(subnet) (default C(172.30.99.0/24)), C(ip) (a fixed address; by default the lowest free one from .11),
-        C(image) (node image tag, default C(swarmops/lab-node:bookworm)), C(base_image) (what the node image is
-        built on; default C(debian:bookworm-slim), and where it cannot be pulled a Debian base is made with
-        C(debootstrap)), C(storage_driver), C(docker_host) (the engine that hosts the lab; default the local one),
+        C(kind) (V(node), docker-machine's kind: an engine with TLS on 2376 made with the machine; or V(bare): an
+        ordinary server with systemd, sshd and Python but no Docker, which the inventory gives no C(docker_host), so
+        the roles install the engine and run the modules on it), C(release) (the Debian release: V(bullseye),
+        V(bookworm) (default) or V(trixie)), C(image) (machine image tag, default
+        C(swarmops/lab-<kind>:<release>)), C(base_image) (what the machine image is built on; default
+        C(debian:{release}-slim), C({release}) standing for the release, and where it cannot be pulled a Debian base
+        is made with C(debootstrap)), C(storage_driver), C(docker_host) (the engine that hosts the lab; default the local one),
         C(btrfs_disk) (a size such as V(3G), which puts the engine's C(/var/lib/docker) on a btrfs file system in a
         loop file of that size, for drivers and per-container disk limits that need it; there the engine picks the
         btrfs driver by itself unless C(storage_driver) names another).
@@ -123,7 +127,8 @@ from ansible_collections.swarmops.ha.plugins.module_utils import lab
 from ansible_collections.swarmops.ha.plugins.module_utils import machine_store as store_lib
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError, connect, module_errors
 
-LAB_OPTIONS = {"network", "subnet", "ip", "image", "base_image", "storage_driver", "docker_host", "btrfs_disk"}
+LAB_OPTIONS = {"network", "subnet", "ip", "image", "base_image", "storage_driver", "docker_host", "btrfs_disk", "kind",
+               "release"}
 
 
 class DockerMachineCLI:

@@ -103,13 +103,39 @@ def test_machine_files_carry_engine_tls_and_authorized_key(tmp_path):
 def test_machine_settings_keep_what_the_machine_was_made_with(tmp_path):
     record = ms.lab_config(str(tmp_path), "node1", {"IPAddress": "192.0.2.11", "Network": "labnet",
                                                     "Subnet": "198.51.100.0/24", "Image": "img:1"}, [])
-    assert lab.machine_settings(record, {}) == {"Network": "labnet", "Subnet": "198.51.100.0/24",
-                                                "Image": "img:1", "DockerHost": "", "BtrfsDisk": ""}
+    # A record made before kinds and releases existed is a bookworm node.
+    assert lab.machine_settings(record, {}) == {"Network": "labnet", "Subnet": "198.51.100.0/24", "Kind": "node",
+                                                "Release": "bookworm", "Image": "img:1", "DockerHost": "",
+                                                "BtrfsDisk": ""}
     assert lab.machine_settings(None, {})["Network"] == lab.DEFAULT_NETWORK
     with pytest.raises(DockerError, match="driver_options.btrfs_disk: machine node1 was made with '', not '2G'"):
         lab.machine_settings(record | {"Driver": record["Driver"] | {"BtrfsDisk": ""}}, {"btrfs_disk": "2G"})
     with pytest.raises(DockerError, match="driver_options.network: machine node1 was made with 'labnet', not 'other'"):
         lab.machine_settings(record, {"network": "other"})
+
+
+def test_machine_image_follows_kind_and_release():
+    assert lab.machine_settings(None, {})["Image"] == "swarmops/lab-node:bookworm"
+    assert lab.machine_settings(None, {"kind": "bare", "release": "trixie"})["Image"] == "swarmops/lab-bare:trixie"
+    with pytest.raises(DockerError, match="driver_options.release: 'jessie' is not one of bullseye, bookworm, trixie"):
+        lab.machine_settings(None, {"release": "jessie"})
+    with pytest.raises(DockerError, match="driver_options.kind: 'vm' is not one of node, bare"):
+        lab.machine_settings(None, {"kind": "vm"})
+
+
+def test_bare_machine_gets_only_its_key_owned_by_the_ssh_user(tmp_path):
+    store = str(tmp_path)
+    ms.ensure_ssh_key(store, "srv1")
+    with tarfile.open(fileobj=io.BytesIO(lab.machine_files(store, "srv1", [], "", kind="bare"))) as tar:
+        members = tar.getmembers()
+    assert [(m.name, m.uid, m.mode) for m in members] == [("home/docker/.ssh/authorized_keys", lab.SSH_UID, 0o600)]
+
+
+def test_bare_machine_has_no_engine_variables(tmp_path):
+    record = ms.lab_config(str(tmp_path), "srv1", {"IPAddress": "192.0.2.21", "Kind": "bare"}, [])
+    hostvars = ms.machine_hostvars(record, "Running")
+    assert hostvars["ansible_host"] == hostvars["swarm_advertise_addr"] == "192.0.2.21"
+    assert not {"docker_host", "ca_path", "client_cert", "client_key", "docker_tls_verify"} & set(hostvars)
 
 
 def test_engine_params_point_at_tls_endpoint_with_store_certs(tmp_path):

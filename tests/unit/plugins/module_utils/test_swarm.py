@@ -58,6 +58,13 @@ def test_plan_five_then_three_demotes_non_leaders_and_keeps_the_leader():
     assert plan.demote == ["node2", "node3"] and plan.promote == []
 
 
+def test_plan_takes_node_ids_as_well_as_hostnames():
+    """Roles name nodes by the ID each engine reports, since inventory names need not be hostnames."""
+    plan = swarm.plan_managers(guide_swarm(), names=["id-node1", "node2", "id-node4"])
+    assert plan.wanted == ["node1", "node2", "node4"]
+    assert plan.promote == ["node4"] and plan.demote == ["node3"]
+
+
 def test_plan_demotes_the_leader_last():
     plan = swarm.plan_managers(guide_swarm(), names=["node4"])
     assert plan.promote == ["node4"] and plan.demote == ["node2", "node3", "node1"]
