@@ -585,7 +585,8 @@ def machine_settings(record: dict | None, options: dict) -> dict:
     validate_subnet(settings["Subnet"])
     for key, accepted in (("Kind", KINDS), ("Release", RELEASES)):
         if settings[key] not in accepted:
-            raise DockerError(f"driver_options.{SETTINGS[key][0]}: {settings[key]!r} is not one of {', '.join(accepted)}")
+            raise DockerError(f"driver_options.{SETTINGS[key][0]}: {settings[key]!r} is not one of "
+                              f"{', '.join(accepted)}")
     settings["Image"] = settings["Image"] or f"swarmops/lab-{settings['Kind']}:{settings['Release']}"
     return settings
 
@@ -675,7 +676,8 @@ def converge_machine(client, store: str, name: str, state: str, options: dict, e
         "changed": bool(actions), "actions": actions, "before": before, "after": after,
         "machine": {
             "name": name, "driver": "lab", "state": after, "ip": ip,
-            "url": f"tcp://{ip}:{ENGINE_PORT}" if made_with["Kind"] == "node" else "", "ssh_user": SSH_USER, "ssh_port": 22,
+            "url": f"tcp://{ip}:{ENGINE_PORT}" if made_with["Kind"] == "node" else "",
+            "ssh_user": SSH_USER, "ssh_port": 22,
             "ssh_key_path": os.path.join(mdir, "id_rsa"), "cert_path": mdir, "storage_path": store,
             "container": container_name(name),
         },

@@ -30,7 +30,9 @@ options:
     choices: [build, pull]
     default: build
   base_image:
-    description: Image the recipes build on (C({release}) stands for V(bookworm)); where it cannot be pulled, a Debian base is made with debootstrap.
+    description:
+      - Image the recipes build on (C({release}) stands for V(bookworm)); where it cannot be pulled, a Debian base is
+        made with debootstrap.
     type: str
     default: "debian:{release}-slim"
   machines:

@@ -54,7 +54,8 @@ options:
         V(bookworm) (default) or V(trixie)), C(image) (machine image tag, default
         C(swarmops/lab-<kind>:<release>)), C(base_image) (what the machine image is built on; default
         C(debian:{release}-slim), C({release}) standing for the release, and where it cannot be pulled a Debian base
-        is made with C(debootstrap)), C(storage_driver), C(docker_host) (the engine that hosts the lab; default the local one),
+        is made with C(debootstrap)), C(storage_driver), C(docker_host) (the engine that hosts the lab; default the
+        local one),
         C(btrfs_disk) (a size such as V(3G), which puts the engine's C(/var/lib/docker) on a btrfs file system in a
         loop file of that size, for drivers and per-container disk limits that need it; there the engine picks the
         btrfs driver by itself unless C(storage_driver) names another).

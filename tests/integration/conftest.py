@@ -9,6 +9,14 @@ from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect
 
 
+def pytest_collection_modifyitems(items):
+    """Under pytest-xdist (--dist loadgroup), every test of the shared lab runs in one worker, in order; labs of
+    their own (the servers' lab) run beside it in another."""
+    for item in items:
+        if "lab" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("lab"))
+
+
 @pytest.fixture(scope="session")
 def host_engine():
     return connect({"docker_host": os.environ.get("DOCKER_HOST")})

@@ -1,0 +1,180 @@
+"""Ordinary servers: bare machines (Debian 11, 12 and 13, no Docker) in a static inventory whose names are not the
+servers' hostnames and that sets no docker_host. site.yml installs the engines (20.10 and 26) and the Docker SDK,
+runs every module on the servers themselves over SSH, and gives the guide's swarm, the registry, the journal and
+its route."""
+
+import concurrent.futures
+import json
+import os
+import subprocess
+
+import pytest
+import yaml
+from labtools import ROOT, Lab, recap
+
+from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
+
+NETWORK = "swarmops-srv"
+SUBNET = "172.30.96.0/24"
+# (inventory name, machine and hostname, Debian release): managers first, engines 20.10 (11, 12) and 26 (13).
+SERVERS = [
+    ("mgr-a.servers.test", "srv-node1", "bullseye"),
+    ("mgr-b.servers.test", "srv-node2", "bookworm"),
+    ("mgr-c.servers.test", "srv-node3", "trixie"),
+    ("wrk-a.servers.test", "srv-node4", "bookworm"),
+    ("wrk-b.servers.test", "srv-node5", "trixie"),
+]
+LAB_IMAGES = {"swarmops/lab-app:1": "app", "swarmops/lab-registry:2": "registry",
+              "swarmops/lab-compose:1.29": "compose", "swarmops/lab-proxy:1": "proxy"}
+
+pytestmark = pytest.mark.xdist_group("servers")
+
+
+def make_machine(client, store, machine, release):
+    return lab_lib.converge_machine(client, store, machine, "started",
+                                    {"kind": "bare", "release": release, "network": NETWORK, "subnet": SUBNET}, [])
+
+
+def inventory(store, archive):
+    """A static inventory as a user writes one: FQDN names, addresses, the SSH user and key, no engine variables."""
+    with open(os.path.join(ROOT, "inventories", "lab", "group_vars", "all.yml"), encoding="utf-8") as handle:
+        lab_vars = yaml.safe_load(handle)
+    hosts = {}
+    for name, machine, _ in SERVERS:
+        record = lab_lib.store_lib.read_config(store, machine)
+        hosts[name] = {"ansible_host": record["Driver"]["IPAddress"],
+                       "ansible_ssh_private_key_file": os.path.join(store, "machines", machine, "id_rsa")}
+    return {"all": {
+        "vars": {**lab_vars, "ansible_user": "docker", "swarm_advertise_addr": "{{ ansible_host }}",
+                 # These servers cannot pull: the lab's images come as an archive, as on an air-gapped site.
+                 "node_bootstrap_image_archives": [{"archive": archive, "images": sorted(LAB_IMAGES)}]},
+        "children": {
+            "swarm_managers": {"hosts": {name: hosts[name] for name, _, _ in SERVERS[:3]}},
+            "swarm_workers": {"hosts": {name: hosts[name] for name, _, _ in SERVERS[3:]}},
+        }}}
+
+
+class Servers(Lab):
+    def __init__(self, store, config, inventory_path, client):
+        super().__init__(store, config)
+        self.inventory_path = inventory_path
+        self.client = client
+
+    def playbook(self, name, *extra, live=False, check=True):
+        return self.run("ansible-playbook", "-i", self.inventory_path, f"playbooks/{name}", *extra,
+                        live=live, check=check)
+
+    def sh(self, machine, command):
+        """A command on the server, through the engine that hosts the lab machine (not through the swarm)."""
+        cname = lab_lib.container_name(machine)
+        exec_id = self.client.api.exec_create(cname, ["sh", "-c", command])
+        out = self.client.api.exec_start(exec_id).decode()
+        return self.client.api.exec_inspect(exec_id)["ExitCode"], out
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory, request, host_engine):
+    store = str(tmp_path_factory.mktemp("servers-store"))
+    work = tmp_path_factory.mktemp("servers")
+    for tag, recipe in LAB_IMAGES.items():
+        lab_lib.ensure_image(host_engine, tag, recipe)
+    archive = str(work / "lab-images.tar")
+    subprocess.run(["docker", "save", "-o", archive, *LAB_IMAGES], check=True)
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=len(SERVERS)) as pool:
+            list(pool.map(lambda server: make_machine(host_engine, store, server[1], server[2]), SERVERS))
+        inventory_path = str(work / "servers.yml")
+        with open(inventory_path, "w", encoding="utf-8") as handle:
+            yaml.safe_dump(inventory(store, archive), handle)
+        yield Servers(store, request.config, inventory_path, host_engine)
+    finally:
+        for _, machine, _ in SERVERS:
+            lab_lib.remove_machine(host_engine, store, machine)
+        lab_lib.remove_network_if_unused(host_engine, NETWORK)
+
+
+@pytest.fixture(scope="module")
+def formed(servers):
+    """Refusals first, on the fresh servers; then --check, then the real run and a second one."""
+    servers.no_engine = servers.playbook("site.yml", "--tags", "bootstrap", "--limit", SERVERS[4][0],
+                                         "-e", json.dumps({"node_bootstrap_install_engine": False}), check=False)
+    servers.no_package = servers.playbook(
+        "site.yml", "--tags", "bootstrap", "--limit", SERVERS[4][0],
+        "-e", json.dumps({"node_bootstrap_engine_packages": {"distribution": ["swarmops-no-such-engine"]}}),
+        check=False)
+    servers.check_run = servers.playbook("site.yml", "--check", live=True)
+    servers.packages_after_check = {machine: servers.sh(machine, "dpkg-query -W docker.io python3-docker")[0]
+                                    for _, machine, _ in SERVERS}
+    servers.first_run = servers.playbook("site.yml", live=True)
+    servers.second_run = servers.playbook("site.yml", live=True)
+    return servers
+
+
+def test_a_server_without_an_engine_is_refused_by_name_when_installing_is_off(formed):
+    assert f"{SERVERS[4][0]} has no Docker engine (no dockerd) and node_bootstrap_install_engine is false" \
+        in formed.no_engine
+    assert recap(formed.no_engine)[SERVERS[4][0]]["failed"] == 1
+
+
+def test_a_server_that_cannot_install_its_engine_fails_naming_the_host_and_package(formed):
+    failed = [line for line in formed.no_package.splitlines() if line.startswith(f"fatal: [{SERVERS[4][0]}]")]
+    assert failed and "swarmops-no-such-engine" in formed.no_package
+    assert recap(formed.no_package)[SERVERS[4][0]]["changed"] == 0
+
+
+def test_check_mode_on_bare_servers_installs_nothing(formed):
+    totals = recap(formed.check_run)
+    assert all(totals[name]["failed"] == 0 and totals[name]["unreachable"] == 0 for name, _, _ in SERVERS)
+    assert all(totals[name]["changed"] > 0 for name, _, _ in SERVERS)  # it says the engine would be installed
+    assert formed.packages_after_check == {machine: 1 for _, machine, _ in SERVERS}
+
+
+def test_site_forms_the_guides_swarm_on_the_servers_hostnames(formed):
+    assert all(counters["failed"] == 0 for counters in recap(formed.first_run).values())
+    _, out = formed.sh("srv-node1", "docker node ls --format '{{.Hostname}} {{.Status}} {{.ManagerStatus}}'")
+    assert sorted(out.split("\n")[:-1]) == ["srv-node1 Ready Leader", "srv-node2 Ready Reachable",
+                                            "srv-node3 Ready Reachable", "srv-node4 Ready ", "srv-node5 Ready "]
+
+
+def test_servers_run_the_engines_of_their_release_with_the_sdk_on_python_3_9_and_later(formed):
+    versions = {}
+    for _, machine, release in SERVERS:
+        _, version = formed.sh(machine, "docker version --format '{{.Server.Version}}'")
+        _, python = formed.sh(machine, "python3 -c 'import sys, docker; print(sys.version_info[1])'")
+        versions[release] = (version.split(".")[0], int(python))
+    assert versions["bullseye"] == ("20", 9)
+    assert versions["bookworm"][0] == "20" and versions["trixie"][0] == "26"
+
+
+def test_no_engine_port_is_open_on_the_servers(formed):
+    for _, machine, _ in SERVERS:
+        rc, listening = formed.sh(machine, "ss -Htln")
+        assert rc == 0 and ":2375 " not in listening and ":2376 " not in listening
+
+
+def test_registry_journal_and_route_answer_on_every_server(formed):
+    fetch = ("python3 -c \"import sys, urllib.request; r = urllib.request.Request(sys.argv[1], headers={'Host': "
+             "sys.argv[2]}); print(urllib.request.urlopen(r, timeout=5).read().decode())\" ")
+    for _, machine, _ in SERVERS:
+        rc, catalog = formed.sh(machine, fetch + "http://localhost:5000/v2/_catalog localhost")
+        assert rc == 0 and json.loads(catalog)["repositories"] == ["app"]
+    for _, machine, _ in SERVERS[:3]:
+        rc, journal = formed.sh(machine, fetch + "http://localhost/journal.log journal.swarmops.test")
+        assert rc == 0 and journal.count("\n") >= 1, journal
+
+
+def test_second_run_changes_nothing(formed):
+    assert {name: counters["changed"] for name, counters in recap(formed.second_run).items()} == \
+        {name: 0 for name in [*(server[0] for server in SERVERS), "localhost"] if name in recap(formed.second_run)}
+
+
+def test_an_inventory_name_that_is_no_node_is_refused_by_name(formed):
+    out = formed.run("ansible", "-i", formed.inventory_path, SERVERS[0][0], "-b", "-m", "swarmops.ha.swarm_node",
+                     "-a", json.dumps({"name": SERVERS[3][0], "availability": "drain"}), check=False)
+    assert f"{SERVERS[3][0]}" in out and "FAILED" in out and "srv-node4" in out
+
+
+def test_an_unreachable_socket_fails_naming_it(formed):
+    out = formed.run("ansible", "-i", formed.inventory_path, SERVERS[3][0], "-b", "-m", "swarmops.ha.swarm_info",
+                     "-a", json.dumps({"docker_host": "unix:///run/no-engine.sock"}), check=False)
+    assert f"{SERVERS[3][0]} | FAILED" in out and "cannot reach the Docker engine at unix:///run/no-engine.sock" in out
