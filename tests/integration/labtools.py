@@ -12,9 +12,11 @@ from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import conn
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.path.dirname(sys.executable)
-NETWORK = "swarmops-it"
-SUBNET = "172.30.97.0/24"
-PREFIX = "it-node"
+# Two checkouts can run their suites side by side with other names (SWARMOPS_IT_PREFIX=wt-node
+# SWARMOPS_IT_SUBNET=172.30.93.0/24); CI uses the defaults.
+PREFIX = os.environ.get("SWARMOPS_IT_PREFIX", "it-node")
+NETWORK = f"swarmops-{PREFIX}"
+SUBNET = os.environ.get("SWARMOPS_IT_SUBNET", "172.30.97.0/24")
 NODES = 5
 # The last machine keeps its engine data on btrfs (a loop file), for the storage driver tests; on btrfs the engine
 # would pick the btrfs driver by itself, so it starts on overlay2 as the others do.

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 import requests
-from labtools import NODES, recap
+from labtools import NODES, PREFIX, recap
 
 from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError, connect
@@ -102,8 +102,8 @@ def test_second_run_of_site_reports_no_change(lab):
 def test_check_mode_reports_a_new_machine_and_creates_nothing(lab, host_engine):
     out = lab.playbook("site.yml", "--check", "-e", f"lab_nodes={NODES + 1}")
     assert recap(out)["localhost"]["changed"] >= 1
-    assert lab.record(f"it-node{NODES + 1}") is None
-    assert host_engine.containers.list(all=True, filters={"name": f"swarmops-lab-it-node{NODES + 1}"}) == []
+    assert lab.record(f"{PREFIX}{NODES + 1}") is None
+    assert host_engine.containers.list(all=True, filters={"name": f"swarmops-lab-{PREFIX}{NODES + 1}"}) == []
 
 
 def machine(lab, name, state):

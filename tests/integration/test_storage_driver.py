@@ -5,7 +5,7 @@ import json
 
 import pytest
 from docker.errors import ContainerError
-from labtools import BTRFS_NODE, recap
+from labtools import BTRFS_NODE, PREFIX, recap
 
 from ansible_collections.swarmops.ha.plugins.module_utils.swarm import wait_for
 
@@ -25,7 +25,7 @@ def swarm_node(lab, node):
     (BTRFS_NODE, {"driver": "floppy"}, "driver: 'floppy' is not a storage driver this module knows"),
     (BTRFS_NODE, {"driver": "overlay2", "options": ["overlay2.size=1G"]},
      "options: overlay2.size needs the data root /var/lib/docker on xfs mounted with pquota; it is on btrfs"),
-    ("it-node4", {"driver": "btrfs"}, "driver: btrfs needs the data root /var/lib/docker on btrfs; it is on"),
+    (f"{PREFIX}4", {"driver": "btrfs"}, "driver: btrfs needs the data root /var/lib/docker on btrfs; it is on"),
 ])
 def test_what_a_node_lacks_is_refused_before_the_engine_is_touched(lab, node, args, message):
     pid = engine_pid(lab, node)

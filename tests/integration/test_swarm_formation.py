@@ -2,7 +2,7 @@
 
 import re
 
-from labtools import NODES, recap
+from labtools import NODES, PREFIX, recap
 
 from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
 from ansible_collections.swarmops.ha.plugins.module_utils import swarm as swarm_lib
@@ -125,7 +125,7 @@ def test_engine_labels_from_node_bootstrap_restart_the_engine_once(lab):
 
 
 def test_a_sixth_machine_joins_alone_and_leaves_cleanly(lab):
-    sixth = f"it-node{NODES + 1}"
+    sixth = f"{PREFIX}{NODES + 1}"
     grown = recap(lab.playbook("site.yml", "-e", f"lab_nodes={NODES + 1}"))
     assert grown[sixth]["changed"] >= 2 and grown[sixth]["failed"] == 0
     assert {name: grown[name]["changed"] for name in lab.names} == dict.fromkeys(lab.names, 0)

@@ -6,7 +6,7 @@ import json
 import xml.etree.ElementTree as ET
 
 import pytest
-from labtools import recap
+from labtools import PREFIX, recap
 
 from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
 
@@ -70,7 +70,7 @@ def test_worker_loss_moves_its_tasks_and_keeps_the_distributed_volume(loss_drill
     _, data = loss_drills
     for run in (r for r in data["runs"] if r["drill"] == "worker_loss"):
         assert run["passed"], run["notes"]
-        assert run["target"].startswith("it-node")
+        assert run["target"].startswith(PREFIX)
         found = events(run)
         assert found[f"{run['target']} down"] <= found["services converged"]
         assert any(note.startswith("the distributed volume kept a file") for note in run["notes"])
