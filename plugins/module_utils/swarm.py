@@ -253,3 +253,36 @@ def apply_settings(spec: dict, settings: dict) -> dict:
         updated.setdefault(section, {})
         updated[section] = {**(updated[section] or {}), key: value}
     return updated
+
+
+def requested_secrets(info: dict, read_unlock_key, join_tokens: bool, unlock_key: bool) -> dict:
+    """The secrets a caller asked for, and only those: join_tokens from swarm inspect data, unlock_key (read through
+    read_unlock_key(), called only when asked and autolock is on)."""
+    secrets: dict = {}
+    if join_tokens:
+        tokens = info.get("JoinTokens") or {}
+        secrets["join_tokens"] = {"worker": tokens.get("Worker", ""), "manager": tokens.get("Manager", "")}
+    if unlock_key and (info.get("Spec", {}).get("EncryptionConfig") or {}).get("AutoLockManagers"):
+        secrets["unlock_key"] = (read_unlock_key() or {}).get("UnlockKey") or ""
+    return secrets
+
+
+def secret_values(secrets: dict) -> set[str]:
+    """Every non-empty secret string in requested_secrets()' result, for AnsibleModule.no_log_values."""
+    values = set((secrets.get("join_tokens") or {}).values())
+    values.add(secrets.get("unlock_key") or "")
+    return {value for value in values if value}
+
+
+def hide_secrets(module, secrets: dict) -> None:
+    """Mark returned secrets so Ansible hides them, unless the task itself is no_log.
+
+    A value in no_log_values is replaced in the module's result, so the registered variable holds the mask too:
+    a task that needs the values (a join) must be no_log, and then Ansible already hides the whole result. A task
+    that is not no_log gets masked values and a warning that says how to receive them.
+    """
+    values = secret_values(secrets)
+    if values and not module.no_log:
+        module.no_log_values.update(values)
+        module.warn(f"{', '.join(sorted(secrets))}: hidden in this result because the task is not no_log; "
+                    f"set no_log: true on the task to register the values")

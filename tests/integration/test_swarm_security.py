@@ -13,7 +13,7 @@ import threading
 import time
 
 import pytest
-from labtools import recap
+from labtools import leaked, recap
 
 from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
 
@@ -75,9 +75,9 @@ def test_the_security_play_shows_no_secret_even_at_vvv_and_replaces_ca_and_token
     after = locked["after"]
     values = [*users(vault, "registry_users").values(), *users(vault, "routing_users").values(),
               vault["security_secrets"][0]["data"], vault["swarm_unlock_key"],
-              *locked["before"]["JoinTokens"].values(), *after["JoinTokens"].values()]
-    leaked = [value[:6] + "..." for value in values if value in locked["out"]]
-    assert not leaked, f"secret values in the -vvv output: {leaked}"
+              *locked["before"]["JoinTokens"].values(), *after["JoinTokens"].values(), *lab.swarm_secrets()]
+    found = leaked(locked["out"], values)
+    assert not found, f"secret values in the -vvv output: {found}"
     assert after["TLSInfo"]["TrustRoot"] != locked["before"]["TLSInfo"]["TrustRoot"]
     roots = {n["Description"]["TLSInfo"]["TrustRoot"] for n in lab.engine(lab.names[0]).api.nodes()}
     assert roots == {after["TLSInfo"]["TrustRoot"]}
