@@ -159,6 +159,7 @@ def main():
     )
     params = module.params
     with module_errors(module, "swarm_init"):
+        swarm_lib.check_init_options(params)
         wanted = swarm_lib.wanted_settings(params)
         api = swarm_lib.SwarmAPI(connect(params))
         local = api.unlocked_local()
@@ -177,6 +178,8 @@ def main():
             changes = wanted
         else:
             current = api.swarm()
+            for note in swarm_lib.creation_only_notes(params, local, current):
+                module.warn(note)
             before = swarm_lib.spec_settings(current["Spec"], wanted)
             changes = {k: v for k, v in wanted.items() if before[k] != v}
             rotate = params["rotate_worker_token"] or params["rotate_manager_token"]
