@@ -61,7 +61,8 @@ def locked(lab, vault):
     finally:
         for name in ("private-pull", "token-web"):
             lab.module("swarm_service", {**manager(lab), "name": name, "state": "absent"})
-        lab.playbook("site.yml", "--tags", "registry,routing")
+        # Opening a locked registry must be asked for (test_a_plain_site_run_keeps_the_registry_locked).
+        lab.playbook("site.yml", "--tags", "registry,routing", "-e", "registry_open=true")
         assert "registry-store" not in {s["Spec"]["Name"] for s in api.services()}
 
 
@@ -219,3 +220,13 @@ def test_a_secret_rotated_under_traffic_through_the_proxy_fails_no_request(lab, 
         worker.join()
     assert not failures, f"{len(failures)} of {len(seen) + len(failures)} requests failed: {failures[:5]}"
     assert seen[0] == token_web and seen[-1] == new_token and len(seen) > 50
+
+
+def test_a_plain_site_run_keeps_the_registry_locked_and_says_which_variables_to_pass(lab, vault, locked):
+    api = lab.engine(lab.names[0]).api
+    before = {s["Spec"]["Name"]: s["Version"]["Index"] for s in api.services()}
+    out = lab.playbook("site.yml", "--tags", "registry", check=False)
+    assert "the registry is locked" in out and "registry_users" in out and "registry_open: true" in out
+    assert all(counts["changed"] == 0 for counts in recap(out).values())
+    assert {s["Spec"]["Name"]: s["Version"]["Index"] for s in api.services()} == before
+    assert on_node(lab, lab.names[1], "curl -sS http://localhost:5000/v2/")[0] == 52  # still no plain HTTP
