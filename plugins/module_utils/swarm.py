@@ -280,7 +280,8 @@ def hide_secrets(module, secrets: dict) -> None:
 
     A value in no_log_values is replaced in the module's result, so the registered variable holds the mask too:
     a task that needs the values (a join) must be no_log, and then Ansible already hides the whole result. A task
-    that is not no_log gets masked values and a warning that says how to receive them.
+    that is not no_log gets masked values and a warning that says how to receive them. (module.no_log is also true
+    under the no_target_syslog setting; such a task then shows what it was asked to return.)
     """
     values = secret_values(secrets)
     if values and not module.no_log:
