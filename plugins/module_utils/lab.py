@@ -28,6 +28,7 @@ import tempfile
 import time
 
 from ansible_collections.swarmops.ha.plugins.module_utils import machine_store as store_lib
+from ansible_collections.swarmops.ha.plugins.module_utils import validate
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError, NotFound, describe, inspect
 
 LABEL_MACHINE = "swarmops.lab.machine"
@@ -417,6 +418,36 @@ def validate_subnet(subnet: str) -> ipaddress.IPv4Network:
     if net.version != 4 or net.num_addresses < 16:
         raise DockerError(f"subnet: {subnet!r} must be an IPv4 network of at least 16 addresses (a /28 or larger)")
     return net
+
+
+OPTIONS = {"network", "subnet", "ip", "image", "base_image", "storage_driver", "docker_host", "btrfs_disk", "kind",
+           "release"}
+
+
+def check_machine_params(params: dict) -> None:
+    """The machine module's options, before the store or the engine is touched: a machine whose name the engine
+    refuses must leave no store record for the inventory to list."""
+    validate.machine_name("name", params["name"])
+    for label in params.get("engine_labels") or []:
+        if "=" not in label or label.startswith("="):
+            raise DockerError(f"engine_labels: {label!r} is not key=value (example: swarm.role=manager)")
+    validate.integer("wait_timeout", params.get("wait_timeout"), 0, what="a number of seconds")
+    if params.get("driver", "lab") != "lab":
+        return
+    options = params.get("driver_options") or {}
+    unknown = sorted(set(options) - OPTIONS)
+    if unknown:
+        raise DockerError(f"driver_options: {', '.join(unknown)} not known to the lab driver "
+                          f"(accepted: {', '.join(sorted(OPTIONS))})")
+    subnet = machine_settings(None, options)["Subnet"]  # also checks the subnet, kind and release
+    if options.get("network"):
+        validate.object_name("driver_options.network", options["network"], "a network name")
+    if options.get("ip"):
+        pick_address(subnet, set(), options["ip"])
+    validate.size("driver_options.btrfs_disk", options.get("btrfs_disk"))
+    if options.get("storage_driver") and not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", options["storage_driver"]):
+        raise DockerError(f"driver_options.storage_driver: {options['storage_driver']!r} is not a storage driver "
+                          f"name (examples: overlay2, btrfs)")
 
 
 def pick_address(subnet: str, taken: set[str], wanted: str | None = None) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from ansible_collections.swarmops.ha.plugins.module_utils import mounts as mounts_lib
 from ansible_collections.swarmops.ha.plugins.module_utils import resources as resources_lib
+from ansible_collections.swarmops.ha.plugins.module_utils import validate
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError, inspect
 from ansible_collections.swarmops.ha.plugins.module_utils.swarm import NANO, parse_duration, wait_for
 
@@ -286,8 +287,45 @@ def actual_mounts(spec: dict) -> list[dict]:
     return FIELDS["mounts"].actual(get(spec, FIELDS["mounts"].path))
 
 
+CONSTRAINT = re.compile(r"^\s*[A-Za-z][\w.-]*\s*(==|!=)\s*\S.*$")
+
+
+def check_options(params: dict) -> None:
+    """What the engine would store as given (a port of 70000) or refuse only on the write: refused here first."""
+    validate.object_name("name", params.get("name"), "a service name")
+    ports = params.get("publish") or []
+    for index, entry in enumerate(ports):
+        validate.port(f"publish[{index}].target_port", entry.get("target_port"))
+        validate.port(f"publish[{index}].published_port", entry.get("published_port"), allow_zero=True)
+    taken = [(p.get("published_port"), p.get("protocol") or "tcp") for p in ports if p.get("published_port")]
+    for published, protocol in sorted({t for t in taken if taken.count(t) > 1}):
+        raise DockerError(f"publish: port {published}/{protocol} is published twice; each published port once")
+    for index, constraint in enumerate(params.get("constraints") or []):
+        if not CONSTRAINT.match(constraint):
+            raise DockerError(f"constraints[{index}]: {constraint!r} is not a constraint (examples: "
+                              f"node.role==manager, node.labels.zone!=b)")
+    for index, net in enumerate(params.get("networks") or []):
+        validate.object_name(f"networks[{index}]", net, "a network name")
+    for kind in ("secrets", "configs"):
+        for index, entry in enumerate(params.get(kind) or []):
+            validate.object_name(f"{kind}[{index}].name", entry.get("name"), f"a {kind[:-1]} name", 64)
+            for key in ("uid", "gid"):
+                if not str(entry.get(key) or "0").isdigit():
+                    raise DockerError(f"{kind}[{index}].{key}: {entry.get(key)!r} is not a numeric id (example: 0)")
+    restart = params.get("restart_policy") or {}
+    validate.integer("restart_policy.max_attempts", restart.get("max_attempts"), 0, what="a number of restarts")
+    for option in ("update_config", "rollback_config"):
+        policy = params.get(option) or {}
+        validate.integer(f"{option}.parallelism", policy.get("parallelism"), 0, what="a number of tasks")
+        validate.number(f"{option}.max_failure_ratio", policy.get("max_failure_ratio"), 0, 1, "a share of tasks")
+    validate.integer("healthcheck.retries", (params.get("healthcheck") or {}).get("retries"), 0,
+                     what="a number of failures")
+    validate.integer("wait_timeout", params.get("wait_timeout"), 0, what="a number of seconds")
+
+
 def wanted_values(params: dict) -> dict:
     """option -> normal form of what the user gave; DockerError (naming the option) for bad input."""
+    check_options(params)
     values = {option: FIELDS[option].wanted(params[option]) for option in FIELDS
               if params.get(option) is not None and FIELDS[option].wanted and option != "mode"}
     resources = resources_lib.resources_spec(**{o: params.get(o) for o in resources_lib.RESOURCE_OPTIONS})

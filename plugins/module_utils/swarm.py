@@ -12,6 +12,7 @@ import re
 import time
 from dataclasses import dataclass, field
 
+from ansible_collections.swarmops.ha.plugins.module_utils import validate
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError
 
 NANO = 1_000_000_000
@@ -255,3 +256,106 @@ def apply_settings(spec: dict, settings: dict) -> dict:
         updated.setdefault(section, {})
         updated[section] = {**(updated[section] or {}), key: value}
     return updated
+
+
+def requested_secrets(info: dict, read_unlock_key, join_tokens: bool, unlock_key: bool) -> dict:
+    """The secrets a caller asked for, and only those: join_tokens from swarm inspect data, unlock_key (read through
+    read_unlock_key(), called only when asked and autolock is on)."""
+    secrets: dict = {}
+    if join_tokens:
+        tokens = info.get("JoinTokens") or {}
+        secrets["join_tokens"] = {"worker": tokens.get("Worker", ""), "manager": tokens.get("Manager", "")}
+    if unlock_key and (info.get("Spec", {}).get("EncryptionConfig") or {}).get("AutoLockManagers"):
+        secrets["unlock_key"] = (read_unlock_key() or {}).get("UnlockKey") or ""
+    return secrets
+
+
+def secret_values(secrets: dict) -> set[str]:
+    """Every non-empty secret string in requested_secrets()' result, for AnsibleModule.no_log_values."""
+    values = set((secrets.get("join_tokens") or {}).values())
+    values.add(secrets.get("unlock_key") or "")
+    return {value for value in values if value}
+
+
+def hide_secrets(module, secrets: dict) -> None:
+    """Mark returned secrets so Ansible hides them, unless the task itself is no_log.
+
+    A value in no_log_values is replaced in the module's result, so the registered variable holds the mask too:
+    a task that needs the values (a join) must be no_log, and then Ansible already hides the whole result. A task
+    that is not no_log gets masked values and a warning that says how to receive them. (module.no_log is also true
+    under the no_target_syslog setting; such a task then shows what it was asked to return.)
+    """
+    values = secret_values(secrets)
+    if values and not module.no_log:
+        module.no_log_values.update(values)
+        module.warn(f"{', '.join(sorted(secrets))}: hidden in this result because the task is not no_log; "
+                    f"set no_log: true on the task to register the values")
+
+
+def check_address_options(params: dict) -> None:
+    """advertise_addr, listen_addr, data_path_addr as swarm init and join take them; before any engine call."""
+    validate.address("advertise_addr", params.get("advertise_addr"))
+    validate.address("listen_addr", params.get("listen_addr"))
+    validate.address("data_path_addr", params.get("data_path_addr"), with_port=False)
+
+
+def check_init_options(params: dict) -> None:
+    """Every swarm_init option that the engine would take as given or refuse only after other changes."""
+    check_address_options(params)
+    pools = [validate.network(f"default_addr_pool[{i}]", pool) for i, pool in
+             enumerate(params.get("default_addr_pool") or [])]
+    validate.integer("subnet_size", params.get("subnet_size"), 1, 29, "a prefix length for overlay networks")
+    if params.get("subnet_size") is not None:
+        for pool in pools:
+            if pool.prefixlen > params["subnet_size"]:
+                raise DockerError(f"subnet_size: {params['subnet_size']} is larger than the pool {pool} "
+                                  f"(accepted: {pool.prefixlen} to 29)")
+    validate.integer("task_history_limit", params.get("task_history_limit"), 0, what="a number of tasks")
+    validate.integer("snapshot_interval", params.get("snapshot_interval"), 1, what="a number of raft entries")
+    validate.integer("ca_rotation_timeout", params.get("ca_rotation_timeout"), 0, what="a number of seconds")
+    for option in ("dispatcher_heartbeat", "cert_expiry"):
+        if params.get(option) is not None and parse_duration(option, params[option]) == 0:
+            raise DockerError(f"{option}: {params[option]!r} is not accepted: a duration above 0 (example: 5s)")
+    if params.get("cert_expiry") is not None and parse_duration("cert_expiry", params["cert_expiry"]) < 3600 * NANO:
+        raise DockerError(f"cert_expiry: {params['cert_expiry']!r} is below the swarm's minimum of 1h "
+                          f"(examples: 2160h, 90d)")
+
+
+def creation_only_notes(params: dict, local: dict, info: dict) -> list[str]:
+    """Warnings for options given to an existing swarm that only swarm init uses and that differ from it."""
+    notes = []
+    advertise = params.get("advertise_addr")
+    if advertise:
+        host, _ = validate.split_host_port(advertise)
+        node_addr = local.get("NodeAddr") or ""
+        if validate.is_ip(host) and node_addr and host != node_addr:
+            notes.append(f"advertise_addr: {advertise!r} is not this manager's address ({node_addr}); it is only "
+                         f"used when the swarm is created, and the swarm keeps {node_addr}")
+    pools = params.get("default_addr_pool")
+    if pools and sorted(pools) != sorted(info.get("DefaultAddrPool") or []):
+        notes.append(f"default_addr_pool: {pools} is only used when the swarm is created; the swarm keeps "
+                     f"{info.get('DefaultAddrPool') or 'its own'}")
+    if params.get("subnet_size") is not None and info.get("SubnetSize") not in (None, params["subnet_size"]):
+        notes.append(f"subnet_size: {params['subnet_size']} is only used when the swarm is created; the swarm keeps "
+                     f"{info.get('SubnetSize')}")
+    return notes
+
+
+JOIN_TOKEN = re.compile(r"^SWMTKN-1-[0-9a-z]+-[0-9a-z]+$")
+
+
+def check_join_options(params: dict, check_mode: bool = False) -> None:
+    """swarm_join's options, before the engine is asked anything. In check mode the token is not checked: a check
+    run on a swarm that does not exist yet has none to give."""
+    check_address_options(params)
+    for index, remote in enumerate(params.get("remote_addrs") or []):
+        validate.remote_address(f"remote_addrs[{index}]", remote)
+    if params.get("state") == "present" and params.get("remote_addrs") == []:
+        raise DockerError("remote_addrs: empty; give the address of at least one manager (example: 192.0.2.10:2377)")
+    token = params.get("join_token")
+    if (params.get("state") == "present" and not check_mode and token is not None
+            and not JOIN_TOKEN.match(token.strip())):
+        # The token itself is never quoted: it is a secret.
+        raise DockerError("join_token: not a join token (accepted: SWMTKN-1-... as `docker swarm join-token -q "
+                          "worker` prints it; a token registered from a task without no_log is masked)")
+    validate.integer("wait_timeout", params.get("wait_timeout"), 0, what="a number of seconds")

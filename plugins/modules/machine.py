@@ -128,9 +128,6 @@ from ansible_collections.swarmops.ha.plugins.module_utils import lab
 from ansible_collections.swarmops.ha.plugins.module_utils import machine_store as store_lib
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError, connect, module_errors
 
-LAB_OPTIONS = {"network", "subnet", "ip", "image", "base_image", "storage_driver", "docker_host", "btrfs_disk", "kind",
-               "release"}
-
 
 class DockerMachineCLI:
     """docker-machine for every driver but lab: one binary call per step."""
@@ -194,20 +191,6 @@ class DockerMachineCLI:
                 "after": after, "machine": machine}
 
 
-def validate(params: dict) -> None:
-    for label in params["engine_labels"]:
-        if "=" not in label or label.startswith("="):
-            raise DockerError(f"engine_labels: {label!r} is not key=value (example: swarm.role=manager)")
-    if params["driver"] == "lab":
-        unknown = sorted(set(params["driver_options"]) - LAB_OPTIONS)
-        if unknown:
-            raise DockerError(f"driver_options: {', '.join(unknown)} not known to the lab driver "
-                              f"(accepted: {', '.join(sorted(LAB_OPTIONS))})")
-        lab.validate_subnet(params["driver_options"].get("subnet") or lab.DEFAULT_SUBNET)
-    if not params["name"] or "/" in params["name"] or params["name"].startswith("."):
-        raise DockerError(f"name: {params['name']!r} is not a machine name (letters, digits, '-', '.', '_')")
-
-
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -224,7 +207,7 @@ def main():
     params = module.params
     store = store_lib.resolve_storage_path(params["storage_path"])
     with module_errors(module, f"machine {params['name']}"):
-        validate(params)
+        lab.check_machine_params(params)
         if params["driver"] == "lab":
             options = params["driver_options"]
             client = connect({"docker_host": options.get("docker_host") or os.environ.get("DOCKER_HOST")})

@@ -75,6 +75,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.swarmops.ha.plugins.module_utils import mounts as mounts_lib
 from ansible_collections.swarmops.ha.plugins.module_utils import services as service_lib
 from ansible_collections.swarmops.ha.plugins.module_utils import swarm as swarm_lib
+from ansible_collections.swarmops.ha.plugins.module_utils import validate
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import (
     DockerError,
     connect,
@@ -97,6 +98,8 @@ def main():
     )
     params = module.params
     with module_errors(module, "service_mount"):
+        validate.object_name("service", params["service"], "a service name")
+        validate.integer("wait_timeout", params["wait_timeout"], 0, what="a number of seconds")
         if params["state"] == "absent":
             given = mounts_lib.normalise([{"target": m["target"]} for m in params["mounts"]])
         else:

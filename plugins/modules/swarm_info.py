@@ -49,6 +49,13 @@ nodes:
   returned: on a manager
   type: list
   elements: dict
+settings:
+  description:
+    - The swarm's settings that M(swarmops.ha.swarm_init) manages, as the swarm has them (durations in
+      nanoseconds), and no secret (neither join tokens nor the unlock key).
+  returned: on a manager
+  type: dict
+  sample: {"autolock": false, "dispatcher_heartbeat": 5000000000, "task_history_limit": 5}
 quorum:
   description: C(managers), C(reachable), C(quorum), C(tolerated_failures), C(has_quorum), C(leader).
   returned: on a manager
@@ -113,6 +120,7 @@ def main():
             result["nodes"] = sorted((swarm_lib.node_facts(n) for n in raw_nodes),
                                      key=lambda n: swarm_lib.natural_key(n["hostname"]))
             result["quorum"] = swarm_lib.quorum_facts(result["nodes"])
+            result["settings"] = swarm_lib.spec_settings(client.api.inspect_swarm()["Spec"], swarm_lib.SWARM_SETTINGS)
             services = client.api.services()
             tasks = client.api.tasks()
             wanted = [t for t in tasks if t.get("DesiredState") == "running"]

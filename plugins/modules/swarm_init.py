@@ -9,8 +9,8 @@ version_added: 0.1.0
 description:
   - C(docker swarm init) made idempotent. On an engine that is in no swarm, creates one with this engine as leader.
     On a manager of an existing swarm, changes nothing but the settings given here that differ (shown in diff).
-  - "Returns the join tokens and, with O(autolock=true), the unlock key. Register the result with C(no_log: true):
-    module results cannot mark single values secret."
+  - Returns no secret unless asked (the join tokens with O(return_join_tokens=true), the unlock key with
+    O(return_unlock_key=true)). To read settings only, use M(swarmops.ha.swarm_info).
 extends_documentation_fragment:
   - swarmops.ha.docker
 options:
@@ -67,6 +67,18 @@ options:
     description: Seconds to wait for the nodes to move to the new CA.
     type: int
     default: 180
+  return_join_tokens:
+    description:
+      - Return the join tokens (RV(join_tokens)). They let any machine join the swarm.
+      - "Ansible hides them: on a task with C(no_log: true) the whole result is hidden and the registered variable
+        holds the tokens; on any other task the tokens are masked in the result too, with a warning."
+    type: bool
+    default: false
+  return_unlock_key:
+    description:
+      - Return the unlock key (RV(unlock_key)) when autolock is on; hidden as O(return_join_tokens) says.
+    type: bool
+    default: false
 notes:
   - Settings not given are left as the swarm has them.
   - Check mode reports what would change and changes nothing.
@@ -84,8 +96,9 @@ EXAMPLES = r"""
     client_key: "{{ client_key }}"
     advertise_addr: "{{ swarm_advertise_addr }}"
     dispatcher_heartbeat: 2s
+    return_join_tokens: true
   register: swarm
-  no_log: true
+  no_log: true  # the tokens reach the registered variable only from a no_log task
 """
 
 RETURN = r"""
@@ -99,11 +112,11 @@ node_id:
   type: str
 join_tokens:
   description: Join tokens, C(worker) and C(manager). Secret.
-  returned: when the swarm exists
+  returned: with O(return_join_tokens=true), when the swarm exists
   type: dict
 unlock_key:
   description: The key that unlocks an autolocked manager. Secret; keep it in a vault.
-  returned: when autolock is on
+  returned: with O(return_unlock_key=true), when autolock is on
   type: str
 settings:
   description: The managed settings as the swarm has them now (durations in nanoseconds).
@@ -139,11 +152,14 @@ def main():
             rotate_manager_token=dict(type="bool", default=False, no_log=False),
             rotate_ca=dict(type="bool", default=False),
             ca_rotation_timeout=dict(type="int", default=180),
+            return_join_tokens=dict(type="bool", default=False, no_log=False),
+            return_unlock_key=dict(type="bool", default=False, no_log=False),
         ),
         supports_check_mode=True,
     )
     params = module.params
     with module_errors(module, "swarm_init"):
+        swarm_lib.check_init_options(params)
         wanted = swarm_lib.wanted_settings(params)
         api = swarm_lib.SwarmAPI(connect(params))
         local = api.unlocked_local()
@@ -162,6 +178,8 @@ def main():
             changes = wanted
         else:
             current = api.swarm()
+            for note in swarm_lib.creation_only_notes(params, local, current):
+                module.warn(note)
             before = swarm_lib.spec_settings(current["Spec"], wanted)
             changes = {k: v for k, v in wanted.items() if before[k] != v}
             rotate = params["rotate_worker_token"] or params["rotate_manager_token"]
@@ -182,11 +200,11 @@ def main():
         if not module.check_mode or not created:
             info = api.swarm()
             result.update(swarm_id=info["ID"], node_id=api.local().get("NodeID", ""),
-                          join_tokens={"worker": info["JoinTokens"]["Worker"],
-                                       "manager": info["JoinTokens"]["Manager"]},
                           settings=swarm_lib.spec_settings(info["Spec"], swarm_lib.SWARM_SETTINGS))
-            if info["Spec"].get("EncryptionConfig", {}).get("AutoLockManagers"):
-                result["unlock_key"] = api.api.get_unlock_key().get("UnlockKey", "")
+            secrets = swarm_lib.requested_secrets(info, api.api.get_unlock_key, params["return_join_tokens"],
+                                                  params["return_unlock_key"])
+            swarm_lib.hide_secrets(module, secrets)
+            result.update(secrets)
         after = {**before, **{k: v for k, v in changes.items() if k in swarm_lib.SWARM_SETTINGS}}
         module.exit_json(changed=created or bool(changes), created=created,
                          diff={"before": {"swarm": "active" if not created else "none", **before},

@@ -111,6 +111,7 @@ def main():
     )
     params = module.params
     with module_errors(module, "swarm_join"):
+        swarm_lib.check_join_options(params, module.check_mode)
         api = swarm_lib.SwarmAPI(connect(params))
         local = api.unlocked_local()
         state = local.get("LocalNodeState", "inactive")

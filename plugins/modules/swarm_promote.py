@@ -69,6 +69,7 @@ quorum:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.swarmops.ha.plugins.module_utils import swarm as swarm_lib
+from ansible_collections.swarmops.ha.plugins.module_utils import validate
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect, docker_spec, module_errors
 
 
@@ -86,6 +87,8 @@ def main():
     )
     params = module.params
     with module_errors(module, "swarm_promote"):
+        validate.integer("wait_timeout", params["wait_timeout"], 0, what="a number of seconds")
+        validate.integer("manager_count", params["manager_count"], 1, what="a number of managers")
         api = swarm_lib.SwarmAPI(connect(params))
         api.require_manager()
         nodes = api.nodes()

@@ -127,7 +127,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.swarmops.ha.plugins.module_utils import drill
+from ansible_collections.swarmops.ha.plugins.module_utils import drill, validate
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect, docker_spec, module_errors
 
 
@@ -145,6 +145,8 @@ def main():
     params = module.params
     started = time.time()
     with module_errors(module, "swarm_wait"):
+        validate.integer("wait_timeout", params["wait_timeout"], 0, what="a number of seconds")
+        validate.number("interval", params["interval"], 0.05, what="a number of seconds")
         conditions = drill.conditions_from(params["until"])
         api = connect(params).api
 

@@ -80,6 +80,7 @@ volume:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.swarmops.ha.plugins.module_utils import validate
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import (
     DockerError,
     connect,
@@ -109,6 +110,7 @@ def main():
     )
     params = module.params
     with module_errors(module, f"volume {params['name']}"):
+        validate.object_name("name", params["name"], "a volume name", 255)
         wanted = {"driver": params["driver"],
                   "driver_opts": {key: str(value) for key, value in params["driver_opts"].items()},
                   "labels": {key: str(value) for key, value in params["labels"].items()}}

@@ -35,7 +35,9 @@ def lab(tmp_path_factory, request, host_engine):
                                for name in the_lab.names}
         the_lab.profiles_after_check = the_lab.run("ansible", "docker_machine", "-m", "ansible.builtin.command",
                                                    "-a", "grep -c docker-compose .profile", check=False)
-        the_lab.first_run = the_lab.playbook("site.yml", live=True)
+        # At -vvv, so the tests can show it holds no secret (module arguments and results are all printed).
+        the_lab.first_run = the_lab.playbook("site.yml", "-vvv", live=True)
+        the_lab.secrets_after_first_run = the_lab.swarm_secrets()
         yield the_lab
     finally:
         the_lab.playbook("teardown.yml", check=False)

@@ -84,6 +84,20 @@ class Lab:
     def engine(self, name):
         return connect(lab_lib.engine_params(self.record(name)))
 
+    def swarm_secrets(self):
+        """The join tokens and, with autolock on, the unlock key, read from the first manager's engine."""
+        api = self.engine(self.names[0]).api
+        swarm = api.inspect_swarm()
+        values = list(swarm["JoinTokens"].values())
+        if swarm["Spec"].get("EncryptionConfig", {}).get("AutoLockManagers"):
+            values.append(api.get_unlock_key()["UnlockKey"])
+        return values
+
+
+def leaked(output, values):
+    """The secret values found in output, shortened so the failure message does not print them."""
+    return [value[:6] + "..." for value in values if value and value in output]
+
 
 def recap(output):
     """PLAY RECAP counters per host: {'it-node1': {'ok': 3, 'changed': 0, ...}}."""

@@ -2,7 +2,7 @@
 
 import re
 
-from labtools import NODES, PREFIX, recap
+from labtools import NODES, PREFIX, leaked, recap
 
 from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
 from ansible_collections.swarmops.ha.plugins.module_utils import swarm as swarm_lib
@@ -30,6 +30,11 @@ def test_node_list_matches_the_guide(lab):
         names[3]: ("worker", "ready", ""),
         names[4]: ("worker", "ready", ""),
     }
+
+
+def test_site_at_vvv_shows_no_join_token(lab):
+    assert len(lab.secrets_after_first_run) >= 2
+    assert not leaked(lab.first_run, lab.secrets_after_first_run), "join tokens in site.yml -vvv output"
 
 
 def test_swarm_info_reports_quorum_arithmetic(lab):

@@ -13,7 +13,7 @@ import threading
 import time
 
 import pytest
-from labtools import recap
+from labtools import leaked, recap
 
 from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
 
@@ -61,7 +61,8 @@ def locked(lab, vault):
     finally:
         for name in ("private-pull", "token-web"):
             lab.module("swarm_service", {**manager(lab), "name": name, "state": "absent"})
-        lab.playbook("site.yml", "--tags", "registry,routing")
+        # Opening a locked registry must be asked for (test_a_plain_site_run_keeps_the_registry_locked).
+        lab.playbook("site.yml", "--tags", "registry,routing", "-e", "registry_open=true")
         assert "registry-store" not in {s["Spec"]["Name"] for s in api.services()}
 
 
@@ -75,9 +76,9 @@ def test_the_security_play_shows_no_secret_even_at_vvv_and_replaces_ca_and_token
     after = locked["after"]
     values = [*users(vault, "registry_users").values(), *users(vault, "routing_users").values(),
               vault["security_secrets"][0]["data"], vault["swarm_unlock_key"],
-              *locked["before"]["JoinTokens"].values(), *after["JoinTokens"].values()]
-    leaked = [value[:6] + "..." for value in values if value in locked["out"]]
-    assert not leaked, f"secret values in the -vvv output: {leaked}"
+              *locked["before"]["JoinTokens"].values(), *after["JoinTokens"].values(), *lab.swarm_secrets()]
+    found = leaked(locked["out"], values)
+    assert not found, f"secret values in the -vvv output: {found}"
     assert after["TLSInfo"]["TrustRoot"] != locked["before"]["TLSInfo"]["TrustRoot"]
     roots = {n["Description"]["TLSInfo"]["TrustRoot"] for n in lab.engine(lab.names[0]).api.nodes()}
     assert roots == {after["TLSInfo"]["TrustRoot"]}
@@ -219,3 +220,13 @@ def test_a_secret_rotated_under_traffic_through_the_proxy_fails_no_request(lab, 
         worker.join()
     assert not failures, f"{len(failures)} of {len(seen) + len(failures)} requests failed: {failures[:5]}"
     assert seen[0] == token_web and seen[-1] == new_token and len(seen) > 50
+
+
+def test_a_plain_site_run_keeps_the_registry_locked_and_says_which_variables_to_pass(lab, vault, locked):
+    api = lab.engine(lab.names[0]).api
+    before = {s["Spec"]["Name"]: s["Version"]["Index"] for s in api.services()}
+    out = lab.playbook("site.yml", "--tags", "registry", check=False)
+    assert "the registry is locked" in out and "registry_users" in out and "registry_open: true" in out
+    assert all(counts["changed"] == 0 for counts in recap(out).values())
+    assert {s["Spec"]["Name"]: s["Version"]["Index"] for s in api.services()} == before
+    assert on_node(lab, lab.names[1], "curl -sS http://localhost:5000/v2/")[0] == 52  # still no plain HTTP

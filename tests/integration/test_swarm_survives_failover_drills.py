@@ -6,7 +6,7 @@ import json
 import xml.etree.ElementTree as ET
 
 import pytest
-from labtools import PREFIX, recap
+from labtools import PREFIX, leaked, recap
 
 from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
 
@@ -41,7 +41,7 @@ def report(tmp_path_factory):
 @pytest.fixture(scope="module")
 def loss_drills(lab, report):
     """leader_loss and worker_loss, each with the engine's heartbeat and the tuned one, in one run."""
-    out = drill(lab, report / "loss", *drills(["leader_loss", "worker_loss"]))
+    out = drill(lab, report / "loss", *drills(["leader_loss", "worker_loss"]), "-vvv")
     return out, json.loads((report / "loss" / "drill.json").read_text())
 
 
@@ -76,6 +76,12 @@ def test_worker_loss_moves_its_tasks_and_keeps_the_distributed_volume(loss_drill
         assert any(note.startswith("the distributed volume kept a file") for note in run["notes"])
         probe = run["waits"][0]["final"]["services"]["drill-probe"]
         assert probe == {"desired": 5, "running": 5}  # five tasks on four nodes while the target was down
+
+
+def test_the_drill_at_vvv_shows_no_join_token_or_unlock_key(lab, loss_drills):
+    out, _ = loss_drills
+    values = lab.swarm_secrets()
+    assert not leaked(out, values), "swarm secrets in drill.yml -vvv output"
 
 
 def test_the_tuned_heartbeat_marks_a_lost_node_down_sooner(loss_drills):

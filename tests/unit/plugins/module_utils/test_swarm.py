@@ -152,3 +152,25 @@ def test_wanted_node_spec_merges_replaces_and_removes_labels(kwargs, labels, ava
 
 def test_wanted_node_spec_of_a_node_without_labels():
     assert swarm.wanted_node_spec({"Role": "manager"}) == {"Role": "manager", "Labels": {}, "Availability": "active"}
+
+
+def inspect_data(autolock):
+    return {"JoinTokens": {"Worker": "SWMTKN-w", "Manager": "SWMTKN-m"},
+            "Spec": {"EncryptionConfig": {"AutoLockManagers": autolock}}}
+
+
+def test_requested_secrets_holds_only_what_was_asked():
+    reads = []
+
+    def read_key():
+        reads.append(1)
+        return {"UnlockKey": "SWMKEY-1-k"}
+
+    assert swarm.requested_secrets(inspect_data(True), read_key, False, False) == {}
+    assert reads == []
+    assert swarm.requested_secrets(inspect_data(True), read_key, True, False) == {
+        "join_tokens": {"worker": "SWMTKN-w", "manager": "SWMTKN-m"}}
+    assert swarm.requested_secrets(inspect_data(False), read_key, False, True) == {} and reads == []
+    both = swarm.requested_secrets(inspect_data(True), read_key, True, True)
+    assert both["unlock_key"] == "SWMKEY-1-k"
+    assert swarm.secret_values(both) == {"SWMTKN-w", "SWMTKN-m", "SWMKEY-1-k"}
