@@ -24,14 +24,14 @@ run: setup engine
 	$(BIN)/ansible-playbook playbooks/site.yml -e lab_nodes=$(LAB_NODES)
 
 test: setup engine
-	$(BIN)/python -m pytest tests/unit tests/integration $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/unit tests/integration -n 2 --dist loadgroup $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory molecule
 
 unit: setup
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
 integration: setup engine
-	$(BIN)/python -m pytest tests/integration $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/integration -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 molecule: setup engine
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test --all

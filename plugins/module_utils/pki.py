@@ -88,10 +88,24 @@ def describe(cert) -> dict:
             "issuer": cert.issuer.rfc4514_string()}
 
 
-def problems(cert, key, ca_cert, names: list[str], renew_days: int, now=None) -> list[str]:
-    """Why a certificate cannot serve `names` (empty: it can), for the user's own certificate and for renewal."""
+def for_clients(cert) -> bool:
+    from cryptography import x509
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
+    try:
+        usages = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        return False
+    return ExtendedKeyUsageOID.CLIENT_AUTH in usages
+
+
+def problems(cert, key, ca_cert, names: list[str], renew_days: int, now=None, client: bool = False) -> list[str]:
+    """Why a certificate cannot serve `names` (empty: it can), for the user's own certificate and for renewal;
+    a client certificate must be one for client authentication."""
     now = now or datetime.datetime.now(datetime.UTC)
     found = []
+    if client and not for_clients(cert):
+        found.append("the certificate is not one for client authentication")
     if public_bytes(cert.public_key()) != public_bytes(key.public_key()):
         found.append("the certificate and the private key do not match (the certificate is for another key)")
     missing = sorted(set(names) - set(names_of(cert)))
@@ -119,7 +133,8 @@ def read(path: str) -> bytes | None:
         return None
 
 
-def plan(directory: str, name: str, names: list[str], renew_days: int, given: dict | None = None) -> dict:
+def plan(directory: str, name: str, names: list[str], renew_days: int, given: dict | None = None,
+         client: bool = False) -> dict:
     """What `ensure` would do: {'reason': why a certificate is made or written, or None; 'before': description}.
 
     `given` holds the user's own PEM (certificate, private_key, optional ca_certificate), checked here; any problem
@@ -142,12 +157,12 @@ def plan(directory: str, name: str, names: list[str], renew_days: int, given: di
     key = load_key(read(where["private_key"]), where["private_key"])
     ca_pem = read(where["ca_certificate"])
     ca = load_certificate(ca_pem, where["ca_certificate"]) if ca_pem else None
-    found = problems(cert, key, ca, names, renew_days) if ca is not None else ["the CA is missing"]
+    found = problems(cert, key, ca, names, renew_days, client=client) if ca is not None else ["the CA is missing"]
     return {"reason": "; ".join(found) or None, "before": describe(cert)}
 
 
 def ensure(directory: str, name: str, names: list[str], days: int, ca_days: int, organization: str,
-           given: dict | None = None) -> dict:
+           given: dict | None = None, client: bool = False) -> dict:
     """Write the user's certificate, or issue one from the CA (made when missing); the new certificate's description."""
     where = paths(directory, name)
     if given:
@@ -164,9 +179,10 @@ def ensure(directory: str, name: str, names: list[str], days: int, ca_days: int,
         write_file(where["ca_certificate"], _cert_pem(ca_cert))
     else:
         ca_cert, ca_key = load_certificate(ca_pem, where["ca_certificate"]), load_key(ca_key_pem, where["ca_key"])
-    hosts, ips = split_names(names)
+    hosts, ips = ([], []) if client else split_names(names)
     key = _new_key()
-    cert = _certificate(f"{organization}.{name}", key, ca_cert, ca_key, server_ips=ips, dns_names=hosts, days=days)
+    cert = _certificate(f"{organization}.{name}", key, ca_cert, ca_key, server_ips=ips, dns_names=hosts, days=days,
+                        client=client)
     write_file(where["private_key"], _key_pem(key), 0o600)
     write_file(where["certificate"], _cert_pem(cert))
     return describe(cert)

@@ -26,10 +26,16 @@ options:
     type: str
     required: true
   subject_alt_names:
-    description: Host names and IP addresses the certificate must be valid for.
+    description: Host names and IP addresses the certificate must be valid for (required for O(purpose=server)).
     type: list
     elements: str
-    required: true
+  purpose:
+    description:
+      - V(server) for a server certificate; V(client) for a client certificate (no names), such as the one the
+        controller presents to engines that O(purpose=server) certificates serve (node_bootstrap's engine TLS).
+    type: str
+    choices: [server, client]
+    default: server
   valid_days:
     description: Lifetime of an issued certificate.
     type: int
@@ -68,6 +74,14 @@ EXAMPLES = r"""
     path: "{{ swarmops_pki_dir }}"
     name: registry
     subject_alt_names: [localhost, 127.0.0.1]
+  delegate_to: localhost
+  run_once: true
+
+- name: The controller's client certificate for engines that serve TLS with the collection's certificates
+  swarmops.ha.certificate:
+    path: "{{ swarmops_pki_dir }}"
+    name: engine-client
+    purpose: client
   delegate_to: localhost
   run_once: true
 
@@ -121,7 +135,8 @@ def main():
         argument_spec=dict(
             path=dict(type="path", required=True),
             name=dict(type="str", required=True),
-            subject_alt_names=dict(type="list", elements="str", required=True),
+            subject_alt_names=dict(type="list", elements="str"),
+            purpose=dict(type="str", choices=["server", "client"], default="server"),
             valid_days=dict(type="int", default=397),
             renew_days=dict(type="int", default=30),
             ca_valid_days=dict(type="int", default=3650),
@@ -131,6 +146,7 @@ def main():
             ca_certificate=dict(type="str"),
         ),
         required_together=[("certificate", "private_key")],
+        required_if=[("purpose", "server", ["subject_alt_names"])],
         required_by={"ca_certificate": "certificate"},
         supports_check_mode=True,
     )
@@ -144,17 +160,18 @@ def main():
         if not 0 <= params["renew_days"] < params["valid_days"]:
             raise DockerError(f"renew_days: {params['renew_days']} is not accepted: 0 or more and less than "
                                   f"valid_days ({params['valid_days']})")
-        hosts, ips = pki.split_names(params["subject_alt_names"])
+        client = params["purpose"] == "client"
+        hosts, ips = ([], []) if client else pki.split_names(params["subject_alt_names"])
         names = sorted(set(hosts + ips))
         given = None
         if params["certificate"]:
             given = {key: params[key].encode() for key in ("certificate", "private_key", "ca_certificate")
                      if params[key]}
-        found = pki.plan(params["path"], params["name"], names, params["renew_days"], given)
+        found = pki.plan(params["path"], params["name"], names, params["renew_days"], given, client)
         after = found.get("after")
         if found["reason"] and not module.check_mode:
             after = pki.ensure(params["path"], params["name"], names, params["valid_days"], params["ca_valid_days"],
-                               params["organization"], given)
+                               params["organization"], given, client)
         where = pki.paths(params["path"], params["name"])
         before = found.get("before") or {}
         if not found["reason"]:

@@ -48,9 +48,9 @@ options:
     description:
       - For O(driver=lab), a dictionary with any of C(network) (default C(swarmops-lab)),
         C(subnet) (default C(172.30.99.0/24)), C(ip) (a fixed address; by default the lowest free one from .11),
-        C(kind) (V(node), docker-machine's kind: an engine with TLS on 2376 made with the machine; or V(bare): an
+        C(kind) (V(node), docker-machine's kind, an engine with TLS on 2376 made with the machine; or V(bare), an
         ordinary server with systemd, sshd and Python but no Docker, which the inventory gives no C(docker_host), so
-        the roles install the engine and run the modules on it), C(release) (the Debian release: V(bullseye),
+        the roles install the engine and run the modules on it), C(release) (the Debian release, V(bullseye),
         V(bookworm) (default) or V(trixie)), C(image) (machine image tag, default
         C(swarmops/lab-<kind>:<release>)), C(base_image) (what the machine image is built on; default
         C(debian:{release}-slim), C({release}) standing for the release, and where it cannot be pulled a Debian base

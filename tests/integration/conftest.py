@@ -9,6 +9,7 @@ from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items):
     """Under pytest-xdist (--dist loadgroup), every test of the shared lab runs in one worker, in order; labs of
     their own (the servers' lab) run beside it in another."""

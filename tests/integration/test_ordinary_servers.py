@@ -7,6 +7,7 @@ import concurrent.futures
 import json
 import os
 import subprocess
+import time
 
 import pytest
 import yaml
@@ -24,6 +25,8 @@ SERVERS = [
     ("wrk-a.servers.test", "srv-node4", "bookworm"),
     ("wrk-b.servers.test", "srv-node5", "trixie"),
 ]
+NAMES = [server[0] for server in SERVERS]
+MACHINES = [server[1] for server in SERVERS]
 LAB_IMAGES = {"swarmops/lab-app:1": "app", "swarmops/lab-registry:2": "registry",
               "swarmops/lab-compose:1.29": "compose", "swarmops/lab-proxy:1": "proxy"}
 
@@ -40,7 +43,7 @@ def inventory(store, archive):
     with open(os.path.join(ROOT, "inventories", "lab", "group_vars", "all.yml"), encoding="utf-8") as handle:
         lab_vars = yaml.safe_load(handle)
     hosts = {}
-    for name, machine, _ in SERVERS:
+    for name, machine in zip(NAMES, MACHINES, strict=True):
         record = lab_lib.store_lib.read_config(store, machine)
         hosts[name] = {"ansible_host": record["Driver"]["IPAddress"],
                        "ansible_ssh_private_key_file": os.path.join(store, "machines", machine, "id_rsa")}
@@ -49,8 +52,8 @@ def inventory(store, archive):
                  # These servers cannot pull: the lab's images come as an archive, as on an air-gapped site.
                  "node_bootstrap_image_archives": [{"archive": archive, "images": sorted(LAB_IMAGES)}]},
         "children": {
-            "swarm_managers": {"hosts": {name: hosts[name] for name, _, _ in SERVERS[:3]}},
-            "swarm_workers": {"hosts": {name: hosts[name] for name, _, _ in SERVERS[3:]}},
+            "swarm_managers": {"hosts": {name: hosts[name] for name in NAMES[:3]}},
+            "swarm_workers": {"hosts": {name: hosts[name] for name in NAMES[3:]}},
         }}}
 
 
@@ -82,13 +85,13 @@ def servers(tmp_path_factory, request, host_engine):
     subprocess.run(["docker", "save", "-o", archive, *LAB_IMAGES], check=True)
     try:
         with concurrent.futures.ThreadPoolExecutor(max_workers=len(SERVERS)) as pool:
-            list(pool.map(lambda server: make_machine(host_engine, store, server[1], server[2]), SERVERS))
+            list(pool.map(lambda server: make_machine(host_engine, store, *server[1:]), SERVERS))
         inventory_path = str(work / "servers.yml")
         with open(inventory_path, "w", encoding="utf-8") as handle:
             yaml.safe_dump(inventory(store, archive), handle)
         yield Servers(store, request.config, inventory_path, host_engine)
     finally:
-        for _, machine, _ in SERVERS:
+        for machine in MACHINES:
             lab_lib.remove_machine(host_engine, store, machine)
         lab_lib.remove_network_if_unused(host_engine, NETWORK)
 
@@ -104,9 +107,15 @@ def formed(servers):
         check=False)
     servers.check_run = servers.playbook("site.yml", "--check", live=True)
     servers.packages_after_check = {machine: servers.sh(machine, "dpkg-query -W docker.io python3-docker")[0]
-                                    for _, machine, _ in SERVERS}
-    servers.first_run = servers.playbook("site.yml", live=True)
-    servers.second_run = servers.playbook("site.yml", live=True)
+                                    for machine in MACHINES}
+    timings = {}
+    for run in ("first_run", "second_run"):
+        started = time.monotonic()
+        setattr(servers, run, servers.playbook("site.yml", live=True))
+        timings[run] = round(time.monotonic() - started, 1)
+    # For the reader of a CI log: bare servers to the whole site, and the run that changes nothing.
+    print(f"\nordinary servers: site.yml from bare servers {timings['first_run']} s, "
+          f"second run {timings['second_run']} s", flush=True)
     return servers
 
 
@@ -124,30 +133,32 @@ def test_a_server_that_cannot_install_its_engine_fails_naming_the_host_and_packa
 
 def test_check_mode_on_bare_servers_installs_nothing(formed):
     totals = recap(formed.check_run)
-    assert all(totals[name]["failed"] == 0 and totals[name]["unreachable"] == 0 for name, _, _ in SERVERS)
-    assert all(totals[name]["changed"] > 0 for name, _, _ in SERVERS)  # it says the engine would be installed
-    assert formed.packages_after_check == {machine: 1 for _, machine, _ in SERVERS}
+    assert all(totals[name]["failed"] == 0 and totals[name]["unreachable"] == 0 for name in NAMES)
+    assert all(totals[name]["changed"] > 0 for name in NAMES)  # it says the engine would be installed
+    assert formed.packages_after_check == {machine: 1 for machine in MACHINES}
 
 
 def test_site_forms_the_guides_swarm_on_the_servers_hostnames(formed):
     assert all(counters["failed"] == 0 for counters in recap(formed.first_run).values())
-    _, out = formed.sh("srv-node1", "docker node ls --format '{{.Hostname}} {{.Status}} {{.ManagerStatus}}'")
-    assert sorted(out.split("\n")[:-1]) == ["srv-node1 Ready Leader", "srv-node2 Ready Reachable",
+    rc, out = formed.sh("srv-node1", "docker node ls --format '{{.Hostname}} {{.Status}} {{.ManagerStatus}}'")
+    assert rc == 0 and sorted(out.split("\n")[:-1]) == ["srv-node1 Ready Leader", "srv-node2 Ready Reachable",
                                             "srv-node3 Ready Reachable", "srv-node4 Ready ", "srv-node5 Ready "]
 
 
 def test_servers_run_the_engines_of_their_release_with_the_sdk_on_python_3_9_and_later(formed):
     versions = {}
-    for _, machine, release in SERVERS:
-        _, version = formed.sh(machine, "docker version --format '{{.Server.Version}}'")
-        _, python = formed.sh(machine, "python3 -c 'import sys, docker; print(sys.version_info[1])'")
+    for machine, release in zip(MACHINES, (server[2] for server in SERVERS), strict=True):
+        rc, version = formed.sh(machine, "docker version --format '{{.Server.Version}}'")
+        assert rc == 0, version
+        rc, python = formed.sh(machine, "python3 -c 'import sys, docker; print(sys.version_info[1])'")
+        assert rc == 0, python
         versions[release] = (version.split(".")[0], int(python))
     assert versions["bullseye"] == ("20", 9)
     assert versions["bookworm"][0] == "20" and versions["trixie"][0] == "26"
 
 
 def test_no_engine_port_is_open_on_the_servers(formed):
-    for _, machine, _ in SERVERS:
+    for machine in MACHINES:
         rc, listening = formed.sh(machine, "ss -Htln")
         assert rc == 0 and ":2375 " not in listening and ":2376 " not in listening
 
@@ -155,17 +166,17 @@ def test_no_engine_port_is_open_on_the_servers(formed):
 def test_registry_journal_and_route_answer_on_every_server(formed):
     fetch = ("python3 -c \"import sys, urllib.request; r = urllib.request.Request(sys.argv[1], headers={'Host': "
              "sys.argv[2]}); print(urllib.request.urlopen(r, timeout=5).read().decode())\" ")
-    for _, machine, _ in SERVERS:
+    for machine in MACHINES:
         rc, catalog = formed.sh(machine, fetch + "http://localhost:5000/v2/_catalog localhost")
         assert rc == 0 and json.loads(catalog)["repositories"] == ["app"]
-    for _, machine, _ in SERVERS[:3]:
+    for machine in MACHINES[:3]:
         rc, journal = formed.sh(machine, fetch + "http://localhost/journal.log journal.swarmops.test")
         assert rc == 0 and journal.count("\n") >= 1, journal
 
 
 def test_second_run_changes_nothing(formed):
     assert {name: counters["changed"] for name, counters in recap(formed.second_run).items()} == \
-        {name: 0 for name in [*(server[0] for server in SERVERS), "localhost"] if name in recap(formed.second_run)}
+        {name: 0 for name in [*NAMES, "localhost"] if name in recap(formed.second_run)}
 
 
 def test_an_inventory_name_that_is_no_node_is_refused_by_name(formed):

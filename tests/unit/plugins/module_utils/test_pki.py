@@ -38,6 +38,18 @@ def test_a_second_certificate_comes_from_the_same_ca(tmp_path):
     assert pki.signed_by(pki.load_certificate(mine["certificate"], "c"), pki.load_certificate(ca_before, "ca"))
 
 
+def test_a_client_certificate_is_for_client_authentication_and_a_server_one_is_not_taken_for_it(tmp_path):
+    pki.ensure(str(tmp_path), "engine-client", [], 397, 3650, "swarmops", client=True)
+    client = pki.load_certificate(files(tmp_path, "engine-client")["certificate"], "c")
+    assert pki.for_clients(client) and pki.names_of(client) == []
+    assert pki.plan(str(tmp_path), "engine-client", [], 30, client=True)["reason"] is None
+    issue(tmp_path, "engine-node1", NAMES)
+    server = pki.load_certificate(files(tmp_path, "engine-node1")["certificate"], "c")
+    assert not pki.for_clients(server)
+    assert pki.plan(str(tmp_path), "engine-node1", [], 30, client=True)["reason"] == \
+        "the certificate is not one for client authentication"
+
+
 def test_the_users_own_certificate_is_refused_for_each_problem_without_showing_the_key(tmp_path):
     issue(tmp_path / "a")
     issue(tmp_path / "b")
