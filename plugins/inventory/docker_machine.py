@@ -20,7 +20,7 @@ description:
   - Uses a YAML configuration file whose name ends with C(.docker_machine.yml) or C(.docker_machine.yaml).
   - A machine whose C(config.json) cannot be read or is not a docker-machine record is left out with a warning.
 author:
-  - swarmops.ha contributors
+  - swarmops.ha contributors (!UNKNOWN)
 requirements:
   - The Docker SDK for Python, only to read the state of C(lab) machines (O(live_state)).
 extends_documentation_fragment:

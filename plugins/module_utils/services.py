@@ -84,7 +84,8 @@ SERVICE_OPTIONS = dict(
     update_config=dict(type="dict", options=POLICY_OPTIONS),
     rollback_config=dict(type="dict", options=POLICY_OPTIONS),
     mounts=dict(type="list", elements="dict", options=mounts_lib.MOUNT_OPTIONS),
-    secrets=dict(type="list", elements="dict", options=FILE_OPTIONS),
+    # The secrets a service mounts, by name and target file: no secret values, so no_log would only hide them.
+    secrets=dict(type="list", elements="dict", options=FILE_OPTIONS, no_log=False),
     configs=dict(type="list", elements="dict", options=FILE_OPTIONS),
     healthcheck=dict(type="dict", options=HEALTHCHECK_OPTIONS),
 )

@@ -2,6 +2,8 @@
 # Copyright: (c) 2026, swarmops.ha contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 module: gluster_volume
 short_description: A started GlusterFS replica volume over the given bricks, its peers probed first
@@ -14,6 +16,9 @@ description:
     is an error naming the difference (growing a volume is C(gluster volume add-brick), not done here).
   - The distributed volume the guide's HA services keep their data on, mounted at the same path on every node by
     the P(swarmops.ha.volumes#role) role.
+extends_documentation_fragment:
+  - swarmops.ha.attributes
+  - swarmops.ha.attributes.no_action_group
 options:
   name:
     description: The volume's name.
@@ -46,8 +51,14 @@ notes:
   - Check mode reports the peers it would probe and the volume it would create or start, and changes nothing.
 requirements:
   - glusterfs-server on every brick node, glusterd running
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: partial
+    details: Diff shows the volume when it is created or started; peers probed are in RV(probed).
 author:
-  - swarmops.ha contributors
+  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

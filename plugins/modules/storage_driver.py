@@ -2,6 +2,8 @@
 # Copyright: (c) 2026, swarmops.ha contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 module: storage_driver
 short_description: Switch a node's Docker storage driver and its options, with a preflight and a rollback
@@ -18,6 +20,9 @@ description:
     O(wait_timeout), the backup is restored, the engine restarted on it, and the module fails saying so.
   - Images and containers made under the old driver are not visible under the new one (they stay on disk); the
     result says when images must be provided again (P(swarmops.ha.storage#role) does it).
+extends_documentation_fragment:
+  - swarmops.ha.attributes
+  - swarmops.ha.attributes.no_action_group
 options:
   driver:
     description: The storage driver, for example V(overlay2), V(btrfs), V(zfs), V(devicemapper), V(vfs).
@@ -57,8 +62,13 @@ notes:
   - On a swarm node, drain it first and make it active after (P(swarmops.ha.storage#role) does both).
 requirements:
   - the docker CLI on the node
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
 author:
-  - swarmops.ha contributors
+  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -2,6 +2,8 @@
 # Copyright: (c) 2026, swarmops.ha contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 module: volume
 short_description: Create or remove a named volume on one engine, with its driver and driver options
@@ -15,6 +17,8 @@ description:
     C(driver) and C(driver_opts) create it where the tasks run.
 extends_documentation_fragment:
   - swarmops.ha.docker
+  - swarmops.ha.attributes
+  - swarmops.ha.attributes.actiongroup_docker
 options:
   name:
     description: The volume's name.
@@ -43,8 +47,13 @@ options:
     default: false
 notes:
   - Check mode reports the change and makes none; diff shows the driver, options and labels.
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
 author:
-  - swarmops.ha contributors
+  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""
