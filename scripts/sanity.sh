@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 CHECKOUT=$PWD
 BIN=${BIN:-$CHECKOUT/.venv/bin}
 SANITY_CONTROLLER_PYTHON=${SANITY_CONTROLLER_PYTHON:-3.11}
-SANITY_NODE_PYTHONS=${SANITY_NODE_PYTHONS:-3.9 3.10 3.12 3.13}
+SANITY_NODE_PYTHONS=${SANITY_NODE_PYTHONS-3.9 3.10 3.12 3.13}
 PYENV_ROOT=${PYENV_ROOT:-$HOME/.pyenv}
 SANITY_ROOT=${SANITY_ROOT:-${TMPDIR:-/tmp}/swarmops-ha-sanity-$(printf '%s' "$CHECKOUT" | cksum | cut -d' ' -f1)}
 TREE=$SANITY_ROOT/ansible_collections/swarmops/ha

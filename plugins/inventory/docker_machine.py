@@ -176,7 +176,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             self.display.warning(f"live_state: docker-machine ls failed ({detail}); machines of drivers other than "
                                  f"lab have the state Unknown")
             return {}
-        return {name: state or UNKNOWN for name, _, state in (line.partition("\t") for line in out.splitlines())}
+        return {name: state or UNKNOWN for name, dummy, state in (line.partition("\t") for line in out.splitlines())}
 
     def engine_client(self, docker_host: str | None):
         from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect

@@ -294,7 +294,7 @@ def ensure_base(client, base_image: str, check_mode: bool = False) -> tuple[str,
         return LOCAL_BASE_TAG, False
     if check_mode:
         return base_image, True
-    repo, _, tag = base_image.partition(":")
+    repo, dummy, tag = base_image.partition(":")
     try:
         client.api.pull(repo, tag=tag or "latest")
         return base_image, True

@@ -153,7 +153,7 @@ def main():
                 raise DockerError(f"{option}: {params[option]} is not accepted: at least 1")
         if not 0 <= params["renew_days"] < params["valid_days"]:
             raise DockerError(f"renew_days: {params['renew_days']} is not accepted: 0 or more and less than "
-                                  f"valid_days ({params['valid_days']})")
+                              f"valid_days ({params['valid_days']})")
         hosts, ips = pki.split_names(params["subject_alt_names"])
         names = sorted(set(hosts + ips))
         given = None

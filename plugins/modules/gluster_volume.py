@@ -88,7 +88,7 @@ probed:
 
 import socket
 import time
-import xml.etree.ElementTree as ElementTree
+from xml.etree import ElementTree
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -146,7 +146,7 @@ class Gluster:
         return rc, out
 
     def volume(self, name: str) -> dict | None:
-        _, out = self.run("volume", "info", name, "--xml", check=False)
+        dummy, out = self.run("volume", "info", name, "--xml", check=False)
         return volume_from_xml(out) if out.strip().startswith("<") else None
 
     def peers(self) -> dict:

@@ -48,10 +48,10 @@ options:
     description: The docker-machine store. Defaults to E(MACHINE_STORAGE_PATH), else C(~/.docker/machine).
     type: path
   docker_host:
-    description: The engine that hosts the lab; the local one by default.
+    description:
+      - The engine that hosts the lab; the local one by default.
+      - When not set in the task, the environment variable E(DOCKER_HOST) is used.
     type: str
-    env:
-      - name: DOCKER_HOST
 notes:
   - Check mode reports what would be built and loaded, and does neither.
 attributes:
@@ -130,7 +130,7 @@ def main():
         if params["source"] == "pull":
             built = lab.image_id(host, params["name"]) is None
             if built and not module.check_mode:
-                repo, _, tag = params["name"].partition(":")
+                repo, dummy, tag = params["name"].partition(":")
                 host.api.pull(repo, tag=tag or "latest")
         else:
             built = lab.ensure_image(host, params["name"], params["recipe"], params["base_image"],

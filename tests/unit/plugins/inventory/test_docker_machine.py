@@ -63,8 +63,8 @@ def make_plugin(option_definitions):
     return make
 
 
-def records(store, names=GOOD):
-    return {name: ms.read_config(str(store), name) for name in names}
+def records(store, names=None):
+    return {name: ms.read_config(str(store), name) for name in (GOOD if names is None else names)}
 
 
 def members(plugin, group):
@@ -181,8 +181,8 @@ def test_failing_docker_machine_warns_once(make_plugin, fixture_store, tmp_path,
     assert len(plugin.display.messages) == 1 and "docker-machine ls failed" in plugin.display.messages[0]
 
 
-def test_missing_docker_machine_warns_once_and_lab_only_stores_never_ask_it(make_plugin, fixture_store, tmp_path,
-                                                                             monkeypatch):
+def test_missing_docker_machine_warns_once_and_lab_only_stores_never_ask_it(
+        make_plugin, fixture_store, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     plugin = make_plugin()
     plugin.engine_client = lambda docker_host: FakeEngine()
@@ -252,13 +252,13 @@ def test_ansible_inventory_list_has_every_host_group_and_driver_variables(fixtur
 
 
 def test_ansible_inventory_graph_shows_the_swarm_groups(fixture_store, tmp_path):
-    out, _ = ansible_inventory(tmp_path, {"storage_path": str(fixture_store), "managers": 1}, "--graph",
-                               "swarm_managers")
+    out, dummy = ansible_inventory(tmp_path, {"storage_path": str(fixture_store), "managers": 1}, "--graph",
+                                   "swarm_managers")
     assert out.split() == ["@swarm_managers:", "|--vbox1"]
 
 
 def test_compose_groups_and_keyed_groups_apply(fixture_store, tmp_path):
-    out, _ = ansible_inventory(tmp_path, {
+    out, dummy = ansible_inventory(tmp_path, {
         "storage_path": str(fixture_store),
         "compose": {"ansible_host": "ansible_host | default(swarm_advertise_addr)"},
         "groups": {"cloud": "machine_driver == 'amazonec2'"},
