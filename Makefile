@@ -9,7 +9,7 @@ SANITY_ARGS ?=
 # The checkout is the collection: ansible.cfg's collections_path and pytest's pythonpath find it through this link.
 COLLECTION_LINK := .collections/ansible_collections/swarmops/ha
 
-.PHONY: setup engine run test unit integration molecule lint sanity build teardown clean
+.PHONY: setup engine run test unit integration molecule lint sanity ansible-test-units build teardown clean
 
 setup: $(VENV)/.installed $(COLLECTION_LINK)
 
@@ -50,9 +50,12 @@ lint: setup
 	$(BIN)/ansible-doc -t inventory swarmops.ha.docker_machine >/dev/null
 	$(MAKE) --no-print-directory sanity
 
-# ansible-test sanity in a copy of the checkout laid out as ansible_collections/swarmops/ha (scripts/sanity.sh).
+# ansible-test in a copy of the checkout laid out as ansible_collections/swarmops/ha (scripts/ansible-test.sh).
 sanity: setup
-	BIN="$(CURDIR)/$(BIN)" bash scripts/sanity.sh $(SANITY_ARGS)
+	BIN="$(CURDIR)/$(BIN)" bash scripts/ansible-test.sh sanity $(SANITY_ARGS)
+
+ansible-test-units: setup
+	BIN="$(CURDIR)/$(BIN)" bash scripts/ansible-test.sh units $(SANITY_ARGS)
 
 build: setup
 	mkdir -p build && $(BIN)/ansible-galaxy collection build --force --output-path build

@@ -1,5 +1,6 @@
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -224,13 +225,23 @@ def unwrap(value):
     return value.get("__ansible_unsafe", value) if isinstance(value, dict) and len(value) == 1 else value
 
 
+def ansible_inventory_command():
+    """The ansible-inventory of this interpreter's Ansible: beside it in a venv, else on PATH (ansible-test units
+    runs its own interpreter and puts Ansible's commands on PATH)."""
+    beside = os.path.join(os.path.dirname(sys.executable), "ansible-inventory")
+    found = beside if os.access(beside, os.X_OK) else shutil.which("ansible-inventory")
+    if not found:
+        pytest.fail("ansible-inventory is neither beside the Python running the tests nor on PATH")
+    return found
+
+
 def ansible_inventory(tmp_path, config, *args):
     source = tmp_path / "test.docker_machine.yml"
     source.write_text(yaml.safe_dump({"plugin": NAME, "live_state": False, **config}))
     env = {**os.environ, "ANSIBLE_CONFIG": os.path.join(REPO, "ansible.cfg"),
            "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED": "true", "NO_COLOR": "1"}
-    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-inventory"), "-i", str(source),
-                           *args], capture_output=True, text=True, cwd=REPO, env=env, check=True, timeout=120)
+    proc = subprocess.run([ansible_inventory_command(), "-i", str(source), *args], capture_output=True, text=True,
+                          cwd=REPO, env=env, check=True, timeout=120)
     return proc.stdout, proc.stderr
 
 

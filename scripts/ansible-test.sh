@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-# ansible-test sanity for the collection, from a copy of the checkout.
+# ansible-test for the collection, from a copy of the checkout: scripts/ansible-test.sh sanity|units [args...]
 #
 # ansible-test wants the collection at .../ansible_collections/swarmops/ha and refuses a symlinked directory, so the
 # files git knows (tracked, and new ones not ignored) are copied into a scratch tree outside the repository
 # (SANITY_ROOT, kept between runs so ansible-test's own results and caches there are reused) and tested there.
 #
 # Which Python runs what:
-#   - every sanity test once, with the controller's Python (SANITY_CONTROLLER_PYTHON, the one ansible-core runs on);
-#   - compile and import on every node Python (SANITY_NODE_PYTHONS): modules and module_utils run on the nodes,
-#     which may have Python 3.9; ansible-test only tests those there, controller plugins stay on the controller's.
+#   sanity: every sanity test once, with the controller's Python (SANITY_CONTROLLER_PYTHON); then compile and import
+#     on every other Python the code declares (SANITY_NODE_PYTHONS): modules and module_utils run on the nodes,
+#     which may have Python 3.9, and ansible-test tests controller plugins only on controller versions (3.11+).
+#   units: the unit tests on the controller's Python (they test the inventory plugin, controller code).
 # Pythons are found on PATH or in pyenv's versions folder and linked into one folder put first on PATH.
 # Extra arguments are passed to every ansible-test call (e.g. --test pylint, -v).
 set -euo pipefail
+command=${1:?usage: scripts/ansible-test.sh sanity|units [ansible-test arguments]}
+shift
 cd "$(dirname "$0")/.."
 CHECKOUT=$PWD
 BIN=${BIN:-$CHECKOUT/.venv/bin}
@@ -61,9 +64,21 @@ git ls-files -z --cached --others --exclude-standard \
   | tar --null -T - -cf - | tar -xf - -C "$TREE"
 
 cd "$TREE"
-echo "sanity: controller tests on Python $SANITY_CONTROLLER_PYTHON in $TREE"
-"$BIN/ansible-test" sanity --color no --python "$SANITY_CONTROLLER_PYTHON" "$@"
-for version in $SANITY_NODE_PYTHONS; do
-  echo "sanity: compile and import of node code on Python $version"
-  "$BIN/ansible-test" sanity --color no --python "$version" --test compile --test import "$@"
-done
+case $command in
+  sanity)
+    echo "sanity: every test on Python $SANITY_CONTROLLER_PYTHON in $TREE"
+    "$BIN/ansible-test" sanity --color no --python "$SANITY_CONTROLLER_PYTHON" "$@"
+    for version in $SANITY_NODE_PYTHONS; do
+      echo "sanity: compile and import on Python $version"
+      "$BIN/ansible-test" sanity --color no --python "$version" --test compile --test import "$@"
+    done
+    ;;
+  units)
+    echo "units: on Python $SANITY_CONTROLLER_PYTHON in $TREE"
+    "$BIN/ansible-test" units --color no --venv --requirements --python "$SANITY_CONTROLLER_PYTHON" "$@"
+    ;;
+  *)
+    echo "scripts/ansible-test.sh: $command is not sanity or units" >&2
+    exit 2
+    ;;
+esac
