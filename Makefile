@@ -9,7 +9,7 @@ SANITY_ARGS ?=
 # The checkout is the collection: ansible.cfg's collections_path and pytest's pythonpath find it through this link.
 COLLECTION_LINK := .collections/ansible_collections/swarmops/ha
 
-.PHONY: setup engine run test unit integration molecule lint sanity ansible-test-units build teardown clean
+.PHONY: setup engine run test unit integration molecule lint sanity ansible-test-units docs-lint build teardown clean
 
 setup: $(VENV)/.installed $(COLLECTION_LINK)
 
@@ -49,6 +49,13 @@ lint: setup
 	  $(BIN)/ansible-doc swarmops.ha.$$m >/dev/null || exit 1; done
 	$(BIN)/ansible-doc -t inventory swarmops.ha.docker_machine >/dev/null
 	$(MAKE) --no-print-directory sanity
+	$(MAKE) --no-print-directory docs-lint
+
+# antsibull-docs' schema and markup checks of every plugin's and role's documentation, run where the collection is
+# importable as swarmops.ha (through the link that setup makes), with this venv's ansible-doc.
+docs-lint: setup
+	cd $(COLLECTION_LINK) && PATH="$(CURDIR)/$(BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/.collections" \
+	  "$(CURDIR)/$(BIN)/antsibull-docs" lint-collection-docs --plugin-docs .
 
 # ansible-test in a copy of the checkout laid out as ansible_collections/swarmops/ha (scripts/ansible-test.sh).
 sanity: setup
