@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: drill_report
 short_description: Write a failover drill's results as JSON, a Markdown report and an SVG timeline per run
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Takes the runs a drill collected (each with its C(swarm_wait) results and the drill's own marks) and writes
     C(drill.json), C(README.md) (a summary table and one timeline table per run) and one C(<drill>-<profile>.svg)

@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: swarm_routes
 short_description: Read the routes a swarm's services ask for in their labels, and make the proxy configuration
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Reads every service from a manager and turns the labels under C(swarmops.route.) into routes, then into an
     HAProxy configuration whose backends are the services' tasks as the swarm's DNS lists them (C(tasks.<service>)),

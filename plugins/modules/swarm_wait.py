@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: swarm_wait
 short_description: Watch a swarm from one manager until it reaches a state, and say when each part of it was reached
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Polls one manager's view of the swarm (leader, node status, manager reachability, running tasks of each service)
     until every condition in O(until) has been met once, and returns when each was first met, counted from O(since).
