@@ -9,7 +9,7 @@ SANITY_ARGS ?=
 # The checkout is the collection: ansible.cfg's collections_path and pytest's pythonpath find it through this link.
 COLLECTION_LINK := .collections/ansible_collections/swarmops/ha
 
-.PHONY: setup engine run test unit integration molecule lint sanity ansible-test-units docs-lint build teardown clean
+.PHONY: setup engine run test unit integration molecule lint sanity ansible-test-units docs-lint docs build teardown clean
 
 setup: $(VENV)/.installed $(COLLECTION_LINK)
 
@@ -63,6 +63,14 @@ sanity: setup
 
 ansible-test-units: setup
 	BIN="$(CURDIR)/$(BIN)" bash scripts/ansible-test.sh units $(SANITY_ARGS)
+
+# The documentation site, built by antsibull-docs and Sphinx into build/docs/build/html (scripts/docs.sh).
+docs: setup $(VENV)/.docs-installed
+	BIN="$(CURDIR)/$(BIN)" bash scripts/docs.sh
+
+$(VENV)/.docs-installed: $(VENV)/.installed requirements-docs.txt
+	$(BIN)/pip install -q -r requirements-docs.txt
+	touch $@
 
 build: setup
 	mkdir -p build && $(BIN)/ansible-galaxy collection build --force --output-path build
