@@ -1,14 +1,20 @@
-# swarmops.ha: make setup | run | test | lint | build | teardown | clean
+# swarmops.ha: make setup | run | test | lint | sanity | build | teardown | clean
 SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 PYTHON ?= python3
 LAB_NODES ?= 5
 PYTEST_ARGS ?=
+SANITY_ARGS ?=
+# The checkout is the collection: ansible.cfg's collections_path and pytest's pythonpath find it through this link.
+COLLECTION_LINK := .collections/ansible_collections/swarmops/ha
 
-.PHONY: setup engine run test unit integration molecule lint build teardown clean
+.PHONY: setup engine run test unit integration molecule lint sanity ansible-test-units docs-lint docs build teardown clean
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed $(COLLECTION_LINK)
+
+$(COLLECTION_LINK):
+	mkdir -p $(@D) && ln -sfn ../../.. $@
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +48,29 @@ lint: setup
 	for m in $$(ls plugins/modules/*.py | xargs -n1 basename | sed 's/\.py$$//'); do \
 	  $(BIN)/ansible-doc swarmops.ha.$$m >/dev/null || exit 1; done
 	$(BIN)/ansible-doc -t inventory swarmops.ha.docker_machine >/dev/null
+	$(MAKE) --no-print-directory sanity
+	$(MAKE) --no-print-directory docs-lint
+
+# antsibull-docs' schema and markup checks of every plugin's and role's documentation, run where the collection is
+# importable as swarmops.ha (through the link that setup makes), with this venv's ansible-doc.
+docs-lint: setup
+	cd $(COLLECTION_LINK) && PATH="$(CURDIR)/$(BIN):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/.collections" \
+	  "$(CURDIR)/$(BIN)/antsibull-docs" lint-collection-docs --plugin-docs .
+
+# ansible-test in a copy of the checkout laid out as ansible_collections/swarmops/ha (scripts/ansible-test.sh).
+sanity: setup
+	BIN="$(CURDIR)/$(BIN)" bash scripts/ansible-test.sh sanity $(SANITY_ARGS)
+
+ansible-test-units: setup
+	BIN="$(CURDIR)/$(BIN)" bash scripts/ansible-test.sh units $(SANITY_ARGS)
+
+# The documentation site, built by antsibull-docs and Sphinx into build/docs/build/html (scripts/docs.sh).
+docs: setup $(VENV)/.docs-installed
+	BIN="$(CURDIR)/$(BIN)" bash scripts/docs.sh
+
+$(VENV)/.docs-installed: $(VENV)/.installed requirements-docs.txt
+	$(BIN)/pip install -q -r requirements-docs.txt
+	touch $@
 
 build: setup
 	mkdir -p build && $(BIN)/ansible-galaxy collection build --force --output-path build

@@ -45,7 +45,7 @@ def make_store(root: str, size: int) -> str:
 def cli_seconds(source: str, runs: int) -> float:
     binary = os.path.join(os.path.dirname(sys.executable), "ansible-inventory")
     times = []
-    for _ in range(runs):
+    for dummy in range(runs):
         start = time.perf_counter()
         subprocess.run([binary, "-i", source, "--list"], cwd=REPO, stdout=subprocess.DEVNULL, check=True)
         times.append(time.perf_counter() - start)
@@ -63,7 +63,7 @@ def plugin_seconds(source: str, runs: int) -> tuple[float, float]:
     plugin = inventory_loader.get(NAME)
     plugin.parse(InventoryData(), DataLoader(), source, cache=False)
     reads, parses = [], []
-    for _ in range(runs):
+    for dummy in range(runs):
         start = time.perf_counter()
         plugin.read_store(plugin.get_option("storage_path"))
         middle = time.perf_counter()

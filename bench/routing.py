@@ -100,7 +100,7 @@ class Lab:
                                json.dumps(args), "--connection", "local",
                                "-e", "ansible_python_interpreter={{ ansible_playbook_python }}"],
                               cwd=REPO, env={**self.env, "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"},
-                              capture_output=True, text=True, stdin=subprocess.DEVNULL)
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
         if done.returncode:
             sys.exit(f"{name} failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}")
         return json.JSONDecoder().raw_decode(done.stdout.split(" => ", 1)[1].lstrip())[0]
@@ -108,15 +108,16 @@ class Lab:
     def route(self, *extra: str) -> None:
         done = subprocess.run([os.path.join(BIN, "ansible-playbook"), "playbooks/site.yml", "--tags", "routing",
                                *extra],
-                              cwd=REPO, env=self.env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+                              cwd=REPO, env=self.env, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                              check=False)
         if done.returncode:
             sys.exit(f"site.yml --tags routing failed:\n{done.stdout[-3000:]}")
 
     def task_nodes(self, service: str) -> list[str]:
         client = self.engine(self.manager)
         names = {n.id: n.attrs["Description"]["Hostname"] for n in client.nodes.list()}
-        return sorted(names[t["NodeID"]] for t in client.api.tasks(filters={"service": service,
-                                                                             "desired-state": "running"}))
+        running = client.api.tasks(filters={"service": service, "desired-state": "running"})
+        return sorted(names[t["NodeID"]] for t in running)
 
     def proxy_nodes(self) -> list[str]:
         nodes = self.engine(self.manager).nodes.list(filters={"node.label": "swarmops.routing=true"})
@@ -151,7 +152,7 @@ def load(address: str, port: int, host: str, seconds: float, clients: int, heade
     """Closed-loop load: each client sends its next request as soon as the last is answered."""
     stop_at = time.perf_counter() + seconds
 
-    def client(_):
+    def client(dummy):
         latencies, failed = [], 0
         while time.perf_counter() < stop_at:
             latency, ok = request(address, port, host, headers=headers)
@@ -161,9 +162,9 @@ def load(address: str, port: int, host: str, seconds: float, clients: int, heade
 
     with concurrent.futures.ThreadPoolExecutor(clients) as pool:
         results = list(pool.map(client, range(clients)))
-    latencies = sorted(x for lat, _ in results for x in lat)
+    latencies = sorted(x for lat, dummy in results for x in lat)
     return {"rps": len(latencies) / seconds, "p50": latencies[len(latencies) // 2] * 1000,
-            "p99": latencies[int(len(latencies) * 0.99)] * 1000, "failed": sum(f for _, f in results)}
+            "p99": latencies[int(len(latencies) * 0.99)] * 1000, "failed": sum(f for dummy, f in results)}
 
 
 def throughput(lab: Lab, rounds: int, seconds: float, clients: int) -> list[dict]:
@@ -208,13 +209,13 @@ def traffic(address: str, host: str, requests: int, event, event_name: str) -> d
         latency, ok = request(address, 80, host)
         samples.append((sent, latency, ok))
         if len(samples) % 500 == 0:
-            say(f"  {event_name}: {len(samples)} requests, {sum(not ok for *_, ok in samples)} failed")
+            say(f"  {event_name}: {len(samples)} requests, {sum(not ok for *dummy, ok in samples)} failed")
         time.sleep(max(0.0, 0.01 - latency))
     done = [s + lat for s, lat, ok in samples if ok]
     gaps = [b - a for a, b in itertools.pairwise(done)]
     return {"event": event_name, "samples": samples, "marks": marks, "sent": len(samples),
-            "failed": sum(not ok for *_, ok in samples), "gap": max(gaps, default=0.0),
-            "p99": sorted(lat for _, lat, _ in samples)[int(len(samples) * 0.99)] * 1000}
+            "failed": sum(not ok for *dummy, ok in samples), "gap": max(gaps, default=0.0),
+            "p99": sorted(lat for dummy, lat, dummy in samples)[int(len(samples) * 0.99)] * 1000}
 
 
 def failover(lab: Lab, requests: int) -> list[dict]:
@@ -266,8 +267,8 @@ def remove(lab: Lab) -> None:
 
 def svg(results: list[dict]) -> str:
     width, panel, left, top = 900, 150, 60, 30
-    end = max(s + lat for r in results for s, lat, _ in r["samples"])
-    top_ms = max(max(lat for _, lat, _ in r["samples"]) for r in results) * 1000
+    end = max(s + lat for r in results for s, lat, dummy in r["samples"])
+    top_ms = max(max(lat for dummy, lat, dummy in r["samples"]) for r in results) * 1000
     height = top + len(results) * (panel + 40)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 10}" '
              'font-family="sans-serif" font-size="12">',

@@ -11,11 +11,10 @@ options:
       - URL of the Docker engine, for example V(tcp://192.0.2.10:2376) or V(unix:///var/run/docker.sock).
       - The P(swarmops.ha.docker_machine#inventory) inventory sets the host variable C(docker_host) for every machine;
         pass it once with C(module_defaults) for the group C(group/swarmops.ha.docker).
+      - When not set in the task, the environment variable E(DOCKER_HOST) of the host the module runs on is used.
     type: str
     default: unix:///var/run/docker.sock
     aliases: [docker_url]
-    env:
-      - name: DOCKER_HOST
   api_version:
     description: Engine API version to speak; V(auto) negotiates.
     type: str
@@ -38,18 +37,18 @@ options:
     type: path
     aliases: [tls_client_key, key_path]
   tls:
-    description: Speak TLS to the engine without verifying its certificate. Implied by O(validate_certs=true).
+    description:
+      - Speak TLS to the engine without verifying its certificate. Implied by O(validate_certs=true).
+      - When not set in the task, the environment variable E(DOCKER_TLS) is used.
     type: bool
     default: false
-    env:
-      - name: DOCKER_TLS
   validate_certs:
-    description: Speak TLS and verify the engine's certificate against O(ca_path) (docker-machine's default).
+    description:
+      - Speak TLS and verify the engine's certificate against O(ca_path) (docker-machine's default).
+      - When not set in the task, the environment variable E(DOCKER_TLS_VERIFY) is used.
     type: bool
     default: false
     aliases: [tls_verify]
-    env:
-      - name: DOCKER_TLS_VERIFY
 notes:
   - Needs the Docker SDK for Python (C(docker) 7 or newer) where the module runs.
   - The engine's certificate must name the address in O(docker_host) (docker-machine and the lab driver put the

@@ -20,7 +20,7 @@ description:
   - Uses a YAML configuration file whose name ends with C(.docker_machine.yml) or C(.docker_machine.yaml).
   - A machine whose C(config.json) cannot be read or is not a docker-machine record is left out with a warning.
 author:
-  - swarmops.ha contributors
+  - swarmops.ha contributors (!UNKNOWN)
 requirements:
   - The Docker SDK for Python, only to read the state of C(lab) machines (O(live_state)).
 extends_documentation_fragment:
@@ -176,7 +176,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             self.display.warning(f"live_state: docker-machine ls failed ({detail}); machines of drivers other than "
                                  f"lab have the state Unknown")
             return {}
-        return {name: state or UNKNOWN for name, _, state in (line.partition("\t") for line in out.splitlines())}
+        return {name: state or UNKNOWN for name, dummy, state in (line.partition("\t") for line in out.splitlines())}
 
     def engine_client(self, docker_host: str | None):
         from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect

@@ -19,8 +19,12 @@ try:
 except ImportError as exc:  # pragma: no cover - reported by require_sdk()
     HAS_DOCKER = False
     DOCKER_IMPORT_ERROR = exc
-    DockerException = Exception
-    NotFound = LookupError
+
+    class DockerException(Exception):
+        """Stands in for the SDK's exception root, so the except clauses below still name it; never raised."""
+
+    class NotFound(DockerException):
+        """Stands in for the SDK's NotFound; never raised."""
 
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 

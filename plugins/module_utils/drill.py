@@ -177,8 +177,8 @@ class SwarmWatcher:
             for subject, what in changes(previous, snap):
                 timeline.append({"t": at, "subject": subject, "event": what})
             for condition in conditions:
-                if condition["kind"] in AFTER_THE_REST and not all(c["name"] in events for c in conditions
-                                                                  if c["kind"] not in AFTER_THE_REST):
+                rest_met = all(c["name"] in events for c in conditions if c["kind"] not in AFTER_THE_REST)
+                if condition["kind"] in AFTER_THE_REST and not rest_met:
                     continue
                 if condition["name"] not in events and met(condition, snap):
                     events[condition["name"]] = at

@@ -329,7 +329,7 @@ def ensure_base(client, base_image: str, check_mode: bool = False, release: str 
         return local_tag, False
     if check_mode:
         return base_image, True
-    repo, _, tag = base_image.partition(":")
+    repo, dummy, tag = base_image.partition(":")
     try:
         client.api.pull(repo, tag=tag or "latest")
         return base_image, True

@@ -174,7 +174,7 @@ def to_api(mount: dict) -> dict:
     api = {"Type": mount["type"], "Target": mount["target"], "ReadOnly": mount["read_only"]}
     if mount.get("source"):
         api["Source"] = mount["source"]
-    for option, (path, _) in TYPE_OPTIONS.items():
+    for option, (path, dummy) in TYPE_OPTIONS.items():
         if option in mount:
             value = int(mount[option], 8) if option == "tmpfs_mode" else mount[option]
             node = api
@@ -193,7 +193,7 @@ def from_api(api_mount: dict) -> dict:
     """
     kind = api_mount.get("Type") or "volume"
     options = {}
-    for option, (path, _) in TYPE_OPTIONS.items():
+    for option, (path, dummy) in TYPE_OPTIONS.items():
         if _owner(option) == kind:
             value = api_mount
             for key in path:

@@ -90,7 +90,7 @@ def _shape(values: dict) -> dict:
     both as unset."""
     sections: dict = {}
     for option, value in values.items():
-        section, key, _ = RESOURCE_OPTIONS[option]
+        section, key, dummy = RESOURCE_OPTIONS[option]
         if value:
             sections.setdefault(section, {})[key] = value
     return sections
@@ -116,4 +116,4 @@ def resources_from_api(resources: dict | None) -> dict:
     """
     resources = resources or {}
     return _shape({option: (resources.get(section) or {}).get(key)
-                   for option, (section, key, _) in RESOURCE_OPTIONS.items()})
+                   for option, (section, key, dummy) in RESOURCE_OPTIONS.items()})

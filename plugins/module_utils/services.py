@@ -85,7 +85,8 @@ SERVICE_OPTIONS = dict(
     update_config=dict(type="dict", options=POLICY_OPTIONS),
     rollback_config=dict(type="dict", options=POLICY_OPTIONS),
     mounts=dict(type="list", elements="dict", options=mounts_lib.MOUNT_OPTIONS),
-    secrets=dict(type="list", elements="dict", options=FILE_OPTIONS),
+    # The secrets a service mounts, by name and target file: no secret values, so no_log would only hide them.
+    secrets=dict(type="list", elements="dict", options=FILE_OPTIONS, no_log=False),
     configs=dict(type="list", elements="dict", options=FILE_OPTIONS),
     healthcheck=dict(type="dict", options=HEALTHCHECK_OPTIONS),
 )
@@ -220,9 +221,10 @@ def files_actual(kind: str):
 
 def files_api(kind: str):
     """Secret/config references by name; the module fills in the ids."""
-    return lambda entries: [{f"{kind}Name": e["name"], "File": {"Name": e["target"], "UID": e["uid"],
-                                                              "GID": e["gid"], "Mode": int(e["mode"], 8)}}
-                            for e in entries]
+    return lambda entries: [
+        {f"{kind}Name": e["name"], "File": {"Name": e["target"], "UID": e["uid"], "GID": e["gid"],
+                                            "Mode": int(e["mode"], 8)}}
+        for e in entries]
 
 
 def mode_normal(params: dict) -> dict:
@@ -263,8 +265,8 @@ FIELDS = {
     "endpoint_mode": Field(("EndpointSpec", "Mode"), str, lambda v: v or "vip"),
     "constraints": Field(PLACEMENT + ("Constraints",), sorted, lambda v: sorted(v or [])),
     "placement_preferences": Field(
-        PLACEMENT + ("Preferences",), list, lambda v: [(p.get("Spread") or {}).get("SpreadDescriptor", "")
-                                                      for p in v or []],
+        PLACEMENT + ("Preferences",), list,
+        lambda v: [(p.get("Spread") or {}).get("SpreadDescriptor", "") for p in v or []],
         lambda v: [{"Spread": {"SpreadDescriptor": d}} for d in v]),
     "restart_policy": Field(("TaskTemplate", "RestartPolicy"), lambda v: fields(RESTART, v), partial=True),
     "update_config": Field(("UpdateConfig",), lambda v: fields(policy_table("update_config"), v), partial=True),
@@ -279,7 +281,7 @@ FIELDS = {
     "configs": Field(CONTAINER + ("Configs",), lambda v: files_normal(v, "configs"), files_actual("Config"),
                      files_api("Config")),
     **{option: Field(("TaskTemplate", "Resources", section, key), None, lambda v: v or 0)
-       for option, (section, key, _) in resources_lib.RESOURCE_OPTIONS.items()},
+       for option, (section, key, dummy) in resources_lib.RESOURCE_OPTIONS.items()},
 }
 
 

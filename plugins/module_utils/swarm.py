@@ -97,6 +97,7 @@ def plan_managers(nodes: list[dict], names: list[str] | None = None, count: int 
             raise DockerError(f"manager_count: {count!r} is not a positive number of managers")
         if count > len(nodes):
             raise DockerError(f"manager_count: {count} managers asked, but the swarm has {len(nodes)} nodes")
+
         def rank(n: dict) -> tuple:
             healthy_manager = n["role"] == "manager" and n["manager_status"] in ("Leader", "Reachable")
             tier = 0 if healthy_manager else 2 if n["role"] == "manager" or n["status"] != "ready" else 1
@@ -236,7 +237,7 @@ SWARM_SETTINGS = {
 
 def wanted_settings(params: dict) -> dict:
     """The swarm settings a module was given, converted to API values; options left unset are not managed."""
-    return {option: convert(params[option]) for option, (_, convert) in SWARM_SETTINGS.items()
+    return {option: convert(params[option]) for option, (dummy, convert) in SWARM_SETTINGS.items()
             if params.get(option) is not None}
 
 

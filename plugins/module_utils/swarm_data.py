@@ -48,7 +48,7 @@ def fingerprint(data: bytes, salt: bytes | None = None, iterations: int = ITERAT
 
 def matches(data: bytes, stored: str | None) -> bool:
     try:
-        scheme, iterations, salt, _ = (stored or "").split("$")
+        scheme, iterations, salt, dummy = (stored or "").split("$")
         if scheme != "pbkdf2_sha256":
             return False
         return hmac.compare_digest(fingerprint(data, base64.b64decode(salt), int(iterations)), stored)

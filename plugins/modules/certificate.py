@@ -2,6 +2,8 @@
 # Copyright: (c) 2026, swarmops.ha contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 module: certificate
 short_description: A TLS server certificate from the collection's CA, or the user's own, checked
@@ -15,6 +17,9 @@ description:
   - With O(certificate) and O(private_key) (the user's own, from a vault), they are checked (the key matches, the
     names are covered, not expiring, signed by O(ca_certificate) when given) and written to O(path); any problem
     fails the task before anything is written.
+extends_documentation_fragment:
+  - swarmops.ha.attributes
+  - swarmops.ha.attributes.no_action_group
 options:
   path:
     description: Directory for the CA and the certificates, on the controller. Keep C(ca.key) as you keep the
@@ -64,8 +69,13 @@ options:
 notes:
   - Check mode reports whether a certificate would be issued or written, and why; diff shows names, expiry and
     issuer, never a key.
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
 author:
-  - swarmops.ha contributors
+  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -159,7 +169,7 @@ def main():
                 raise DockerError(f"{option}: {params[option]} is not accepted: at least 1")
         if not 0 <= params["renew_days"] < params["valid_days"]:
             raise DockerError(f"renew_days: {params['renew_days']} is not accepted: 0 or more and less than "
-                                  f"valid_days ({params['valid_days']})")
+                              f"valid_days ({params['valid_days']})")
         client = params["purpose"] == "client"
         hosts, ips = ([], []) if client else pki.split_names(params["subject_alt_names"])
         names = sorted(set(hosts + ips))

@@ -2,16 +2,21 @@
 # Copyright: (c) 2026, swarmops.ha contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 module: drill_report
 short_description: Write a failover drill's results as JSON, a Markdown report and an SVG timeline per run
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Takes the runs a drill collected (each with its C(swarm_wait) results and the drill's own marks) and writes
     C(drill.json), C(README.md) (a summary table and one timeline table per run) and one C(<drill>-<profile>.svg)
     per run (a row per node coloured by status, dashed lines where the drill acted or the leader changed)
     into O(path).
   - Runs on the controller. Files whose content would not change are left alone.
+extends_documentation_fragment:
+  - swarmops.ha.attributes
+  - swarmops.ha.attributes.no_action_group
 options:
   path:
     description: Folder for the report; made when missing.
@@ -28,8 +33,13 @@ options:
     description: Heading of the Markdown report.
     type: str
     default: Failover drill
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
 author:
-  - swarmops.ha contributors
+  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -16,6 +16,9 @@ description:
     is an error naming the difference (growing a volume is C(gluster volume add-brick), not done here).
   - The distributed volume the guide's HA services keep their data on, mounted at the same path on every node by
     the P(swarmops.ha.volumes#role) role.
+extends_documentation_fragment:
+  - swarmops.ha.attributes
+  - swarmops.ha.attributes.no_action_group
 options:
   name:
     description: The volume's name.
@@ -48,8 +51,14 @@ notes:
   - Check mode reports the peers it would probe and the volume it would create or start, and changes nothing.
 requirements:
   - glusterfs-server on every brick node, glusterd running
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: partial
+    details: Diff shows the volume when it is created or started; peers probed are in RV(probed).
 author:
-  - swarmops.ha contributors
+  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -79,7 +88,7 @@ probed:
 
 import socket
 import time
-import xml.etree.ElementTree as ElementTree
+from xml.etree import ElementTree
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -137,7 +146,7 @@ class Gluster:
         return rc, out
 
     def volume(self, name: str) -> dict | None:
-        _, out = self.run("volume", "info", name, "--xml", check=False)
+        dummy, out = self.run("volume", "info", name, "--xml", check=False)
         return volume_from_xml(out) if out.strip().startswith("<") else None
 
     def peers(self) -> dict:

@@ -2,6 +2,8 @@
 # Copyright: (c) 2026, swarmops.ha contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 module: lab_image
 short_description: Build (or pull) an image on the lab host and load it into lab machines
@@ -12,6 +14,9 @@ description:
   - A built image carries a label with the hash of its inputs (recipe and base image id) and is rebuilt only when
     they change. An image is loaded into a machine only when the machine lacks that image id.
   - Runs on the controller, which must be able to reach the lab host engine and the machines.
+extends_documentation_fragment:
+  - swarmops.ha.attributes
+  - swarmops.ha.attributes.no_action_group
 options:
   name:
     description: Image reference, for example V(swarmops/lab-app:1).
@@ -20,10 +25,11 @@ options:
   recipe:
     description:
       - What to build. V(app) is busybox on scratch, V(registry) is Debian's docker-registry,
-        V(compose) is Debian's docker-compose as the entrypoint, V(node) is the lab machine image.
+        V(compose) is Debian's docker-compose as the entrypoint, V(node) is the lab machine image (V(bare) one without Docker), V(proxy) is
+        Debian's HAProxy (the routing role's proxy).
       - Ignored with O(source=pull).
     type: str
-    choices: [app, registry, compose, node]
+    choices: [app, bare, compose, node, proxy, registry]
   source:
     description: V(build) from O(recipe) on the lab host, or V(pull) O(name) from its registry.
     type: str
@@ -44,14 +50,19 @@ options:
     description: The docker-machine store. Defaults to E(MACHINE_STORAGE_PATH), else C(~/.docker/machine).
     type: path
   docker_host:
-    description: The engine that hosts the lab; the local one by default.
+    description:
+      - The engine that hosts the lab; the local one by default.
+      - When not set in the task, the environment variable E(DOCKER_HOST) is used.
     type: str
-    env:
-      - name: DOCKER_HOST
 notes:
   - Check mode reports what would be built and loaded, and does neither.
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
 author:
-  - swarmops.ha contributors
+  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -121,7 +132,7 @@ def main():
         if params["source"] == "pull":
             built = lab.image_id(host, params["name"]) is None
             if built and not module.check_mode:
-                repo, _, tag = params["name"].partition(":")
+                repo, dummy, tag = params["name"].partition(":")
                 host.api.pull(repo, tag=tag or "latest")
         else:
             built = lab.ensure_image(host, params["name"], params["recipe"], params["base_image"],

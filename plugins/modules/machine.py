@@ -2,6 +2,8 @@
 # Copyright: (c) 2026, swarmops.ha contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 module: machine
 short_description: Create, start, stop and remove docker-machine machines, or lab machines that look the same
@@ -15,6 +17,9 @@ description:
     tell it from a VirtualBox machine.
   - With any other driver the module drives the C(docker-machine) binary, which must be on the controller's PATH.
   - Runs on the controller.
+extends_documentation_fragment:
+  - swarmops.ha.attributes
+  - swarmops.ha.attributes.no_action_group
 options:
   name:
     description: Machine name, as in C(docker-machine ls); also the lab machine's host name.
@@ -71,8 +76,13 @@ notes:
   - Check mode reports what would change and changes nothing.
   - The lab driver needs the Docker SDK for Python on the controller and a Docker engine it can reach; making a
     base image with C(debootstrap) needs root.
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
 author:
-  - swarmops.ha contributors
+  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -105,8 +115,8 @@ machine:
     driver: {description: Driver name., type: str, sample: lab}
     state: {description: docker-machine's word for the state., type: str, sample: Running}
     ip: {description: The machine's address., type: str, sample: 172.30.99.11}
-    url: {description: The engine URL, as C(docker-machine url) prints it., type: str, sample: tcp://172.30.99.11:2376}
-    cert_path: {description: Folder with ca.pem, cert.pem and key.pem for the engine (DOCKER_CERT_PATH)., type: str}
+    url: {description: "The engine URL, as C(docker-machine url) prints it.", type: str, sample: tcp://172.30.99.11:2376}
+    cert_path: {description: "Folder with the engine's TLS files (E(DOCKER_CERT_PATH)).", type: str}
     ssh_user: {description: SSH user., type: str, sample: docker}
     ssh_port: {description: SSH port., type: int, sample: 22}
     ssh_key_path: {description: SSH private key., type: str}

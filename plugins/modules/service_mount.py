@@ -2,6 +2,8 @@
 # Copyright: (c) 2026, swarmops.ha contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 module: service_mount
 short_description: Add, replace or remove mounts of an existing swarm service
@@ -15,6 +17,8 @@ description:
 extends_documentation_fragment:
   - swarmops.ha.docker
   - swarmops.ha.mount
+  - swarmops.ha.attributes
+  - swarmops.ha.attributes.actiongroup_docker
 options:
   service:
     description: Name of the service.
@@ -38,8 +42,13 @@ options:
 notes:
   - Point the module at a manager.
   - With O(state=absent) only each mount's O(mounts[].target) is read.
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
 author:
-  - swarmops.ha contributors
+  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

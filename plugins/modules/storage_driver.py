@@ -20,6 +20,9 @@ description:
     O(wait_timeout), the backup is restored, the engine restarted on it, and the module fails saying so.
   - Images and containers made under the old driver are not visible under the new one (they stay on disk); the
     result says when images must be provided again (P(swarmops.ha.storage#role) does it).
+extends_documentation_fragment:
+  - swarmops.ha.attributes
+  - swarmops.ha.attributes.no_action_group
 options:
   driver:
     description: The storage driver, for example V(overlay2), V(btrfs), V(zfs), V(devicemapper), V(vfs).
@@ -59,8 +62,13 @@ notes:
   - On a swarm node, drain it first and make it active after (P(swarmops.ha.storage#role) does both).
 requirements:
   - the docker CLI on the node
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
 author:
-  - swarmops.ha contributors
+  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""
@@ -121,7 +129,7 @@ class Node:
         self.docker = module.get_bin_path("docker", required=True)
 
     def info(self) -> dict | None:
-        rc, out, _ = self.module.run_command([self.docker, "info", "--format", "{{json .}}"])
+        rc, out, dummy = self.module.run_command([self.docker, "info", "--format", "{{json .}}"])
         if rc != 0:
             return None
         info = json.loads(out)
@@ -130,8 +138,9 @@ class Node:
     def facts(self, root: str) -> dict:
         with open("/proc/filesystems") as handle:
             filesystems = {line.split()[-1] for line in handle if line.strip()}
-        _, backing, _ = self.module.run_command(["stat", "-f", "-c", "%T", root], check_rc=True)
-        _, options, _ = self.module.run_command(["findmnt", "-n", "-o", "OPTIONS", "--target", root], check_rc=True)
+        dummy, backing, dummy = self.module.run_command(["stat", "-f", "-c", "%T", root], check_rc=True)
+        dummy, options, dummy = self.module.run_command(["findmnt", "-n", "-o", "OPTIONS", "--target", root],
+                                                        check_rc=True)
         return {"filesystems": filesystems, "backing": backing.strip(), "root": root,
                 "mount_options": options.strip().split(",") if options.strip() else []}
 
@@ -145,7 +154,7 @@ class Node:
     def why_it_failed(self, service: str) -> str:
         """The engine's last error line from its log, which says why it did not start."""
         if os.path.isdir("/run/systemd/system"):
-            _, out, _ = self.module.run_command(["journalctl", "-u", service, "-n", "30", "--no-pager", "-q"])
+            dummy, out, dummy = self.module.run_command(["journalctl", "-u", service, "-n", "30", "--no-pager", "-q"])
         else:
             out = "\n".join((read("/var/log/docker.log") or "").splitlines()[-30:])
         errors = [line.strip() for line in out.splitlines() if "level=error" in line or "level=fatal" in line

@@ -2,6 +2,8 @@
 # Copyright: (c) 2026, swarmops.ha contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 module: swarm_info
 short_description: What `docker node ls`, `docker service ls` and `docker info` say about a swarm, with quorum maths
@@ -12,6 +14,9 @@ description:
     On a worker or an engine in no swarm, returns what the engine knows of itself.
 extends_documentation_fragment:
   - swarmops.ha.docker
+  - swarmops.ha.attributes
+  - swarmops.ha.attributes.actiongroup_docker
+  - swarmops.ha.attributes.read_only
 options:
   services:
     description: Include the services summary.
@@ -22,7 +27,7 @@ options:
     type: bool
     default: true
 author:
-  - swarmops.ha contributors
+  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -2,6 +2,8 @@
 # Copyright: (c) 2026, swarmops.ha contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 module: swarm_init
 short_description: Create a swarm on its first manager, or keep the existing one's settings
@@ -13,6 +15,8 @@ description:
     O(return_unlock_key=true)). To read settings only, use M(swarmops.ha.swarm_info).
 extends_documentation_fragment:
   - swarmops.ha.docker
+  - swarmops.ha.attributes
+  - swarmops.ha.attributes.actiongroup_docker
 options:
   advertise_addr:
     description:
@@ -82,8 +86,13 @@ options:
 notes:
   - Settings not given are left as the swarm has them.
   - Check mode reports what would change and changes nothing.
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
 author:
-  - swarmops.ha contributors
+  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

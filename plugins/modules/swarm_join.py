@@ -2,6 +2,8 @@
 # Copyright: (c) 2026, swarmops.ha contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 module: swarm_join
 short_description: Join an engine to a swarm, or make it leave
@@ -12,6 +14,8 @@ description:
   - The token decides the role, as with the CLI; use P(swarmops.ha.swarm_promote#module) to change roles later.
 extends_documentation_fragment:
   - swarmops.ha.docker
+  - swarmops.ha.attributes
+  - swarmops.ha.attributes.actiongroup_docker
 options:
   state:
     description: V(present) joins, V(absent) leaves.
@@ -49,8 +53,13 @@ options:
     default: 60
 notes:
   - Check mode reports what would change and changes nothing.
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
 author:
-  - swarmops.ha contributors
+  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

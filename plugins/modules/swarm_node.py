@@ -2,6 +2,8 @@
 # Copyright: (c) 2026, swarmops.ha contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 module: swarm_node
 short_description: Set a swarm node's labels and availability, or remove a node that is gone
@@ -12,6 +14,8 @@ description:
   - Roles are changed by P(swarmops.ha.swarm_promote#module), which keeps the quorum; this module never changes one.
 extends_documentation_fragment:
   - swarmops.ha.docker
+  - swarmops.ha.attributes
+  - swarmops.ha.attributes.actiongroup_docker
 options:
   name:
     description: The node's hostname or id.
@@ -48,8 +52,13 @@ options:
     default: false
 notes:
   - Check mode reports the change and makes none; diff shows labels and availability before and after.
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
 author:
-  - swarmops.ha contributors
+  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

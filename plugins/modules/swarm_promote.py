@@ -2,6 +2,8 @@
 # Copyright: (c) 2026, swarmops.ha contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 module: swarm_promote
 short_description: Make the swarm's manager set what is wanted, without losing quorum
@@ -15,6 +17,8 @@ description:
   - By count, reachable managers are kept (the leader first) and workers are promoted in name order.
 extends_documentation_fragment:
   - swarmops.ha.docker
+  - swarmops.ha.attributes
+  - swarmops.ha.attributes.actiongroup_docker
 options:
   managers:
     description: Host names of the nodes that must be the managers, and no others.
@@ -34,8 +38,13 @@ options:
 notes:
   - Point the module at a manager.
   - Check mode returns the plan and changes nothing.
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
 author:
-  - swarmops.ha contributors
+  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

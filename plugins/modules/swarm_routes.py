@@ -2,10 +2,12 @@
 # Copyright: (c) 2026, swarmops.ha contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 module: swarm_routes
 short_description: Read the routes a swarm's services ask for in their labels, and make the proxy configuration
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Reads every service from a manager and turns the labels under C(swarmops.route.) into routes, then into an
     HAProxy configuration whose backends are the services' tasks as the swarm's DNS lists them (C(tasks.<service>)),
@@ -20,6 +22,9 @@ description:
   - Reads, never changes; writing the configuration and reloading the proxy is the routing role's part.
 extends_documentation_fragment:
   - swarmops.ha.docker
+  - swarmops.ha.attributes
+  - swarmops.ha.attributes.actiongroup_docker
+  - swarmops.ha.attributes.read_only
 options:
   slots:
     description: Most tasks one backend can send to (HAProxy C(server-template) slots).
@@ -42,7 +47,7 @@ options:
     elements: str
     default: []
 author:
-  - swarmops.ha contributors
+  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

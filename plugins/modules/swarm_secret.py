@@ -2,6 +2,8 @@
 # Copyright: (c) 2026, swarmops.ha contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 module: swarm_secret
 short_description: A swarm secret kept as versions, rotated under the services that use it
@@ -19,6 +21,8 @@ description:
 extends_documentation_fragment:
   - swarmops.ha.docker
   - swarmops.ha.versioned
+  - swarmops.ha.attributes
+  - swarmops.ha.attributes.actiongroup_docker
 options:
   name:
     description: The secret's name, without version; letters, digits, C(_), C(.), C(-), at most 54 characters.
@@ -27,8 +31,13 @@ options:
   data:
     description: The value, from Ansible Vault or a lookup. O(state=present) needs it or O(users).
     type: str
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
 author:
-  - swarmops.ha contributors
+  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -2,6 +2,8 @@
 # Copyright: (c) 2026, swarmops.ha contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 module: swarm_service
 short_description: Create, update in place or remove a swarm service, and wait until its tasks run
@@ -17,6 +19,8 @@ description:
 extends_documentation_fragment:
   - swarmops.ha.docker
   - swarmops.ha.mount
+  - swarmops.ha.attributes
+  - swarmops.ha.attributes.actiongroup_docker
 options:
   name:
     description: Service name.
@@ -254,8 +258,13 @@ notes:
   - Point the module at a manager.
   - Check mode reports the change and the diff and changes nothing. On an engine that is not in a swarm yet (a
     check run of a playbook whose earlier plays would form it), check mode reports the service as new, with a warning.
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
 author:
-  - swarmops.ha contributors
+  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

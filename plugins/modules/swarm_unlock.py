@@ -2,6 +2,8 @@
 # Copyright: (c) 2026, swarmops.ha contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 module: swarm_unlock
 short_description: Unlock an autolocked swarm manager after its engine restarted
@@ -15,6 +17,8 @@ description:
   - The key is never shown in results or logs; a wrong key is refused by the engine and reported without it.
 extends_documentation_fragment:
   - swarmops.ha.docker
+  - swarmops.ha.attributes
+  - swarmops.ha.attributes.actiongroup_docker
 options:
   unlock_key:
     description: The swarm's unlock key (C(SWMKEY-1-...)), from a vault.
@@ -26,8 +30,13 @@ options:
     default: 60
 notes:
   - Check mode reports whether the node is locked and changes nothing.
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
 author:
-  - swarmops.ha contributors
+  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

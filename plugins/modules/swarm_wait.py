@@ -2,10 +2,12 @@
 # Copyright: (c) 2026, swarmops.ha contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 module: swarm_wait
 short_description: Watch a swarm from one manager until it reaches a state, and say when each part of it was reached
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Polls one manager's view of the swarm (leader, node status, manager reachability, running tasks of each service)
     until every condition in O(until) has been met once, and returns when each was first met, counted from O(since).
@@ -16,6 +18,9 @@ description:
   - Reads, never changes; runs the same in check mode.
 extends_documentation_fragment:
   - swarmops.ha.docker
+  - swarmops.ha.attributes
+  - swarmops.ha.attributes.actiongroup_docker
+  - swarmops.ha.attributes.read_only
 options:
   until:
     description:
@@ -55,7 +60,7 @@ notes:
   - The times are as good as O(interval) plus one request to the manager. Point O(docker_host) at a manager the
     drill does not take away; set a short O(timeout) so one unanswered request does not hide a change.
 author:
-  - swarmops.ha contributors
+  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -17,6 +17,8 @@ description:
     C(driver) and C(driver_opts) create it where the tasks run.
 extends_documentation_fragment:
   - swarmops.ha.docker
+  - swarmops.ha.attributes
+  - swarmops.ha.attributes.actiongroup_docker
 options:
   name:
     description: The volume's name.
@@ -45,8 +47,13 @@ options:
     default: false
 notes:
   - Check mode reports the change and makes none; diff shows the driver, options and labels.
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
 author:
-  - swarmops.ha contributors
+  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -1,5 +1,6 @@
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -63,8 +64,8 @@ def make_plugin(option_definitions):
     return make
 
 
-def records(store, names=GOOD):
-    return {name: ms.read_config(str(store), name) for name in names}
+def records(store, names=None):
+    return {name: ms.read_config(str(store), name) for name in (GOOD if names is None else names)}
 
 
 def members(plugin, group):
@@ -181,8 +182,8 @@ def test_failing_docker_machine_warns_once(make_plugin, fixture_store, tmp_path,
     assert len(plugin.display.messages) == 1 and "docker-machine ls failed" in plugin.display.messages[0]
 
 
-def test_missing_docker_machine_warns_once_and_lab_only_stores_never_ask_it(make_plugin, fixture_store, tmp_path,
-                                                                             monkeypatch):
+def test_missing_docker_machine_warns_once_and_lab_only_stores_never_ask_it(
+        make_plugin, fixture_store, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     plugin = make_plugin()
     plugin.engine_client = lambda docker_host: FakeEngine()
@@ -224,13 +225,23 @@ def unwrap(value):
     return value.get("__ansible_unsafe", value) if isinstance(value, dict) and len(value) == 1 else value
 
 
+def ansible_inventory_command():
+    """The ansible-inventory of this interpreter's Ansible: beside it in a venv, else on PATH (ansible-test units
+    runs its own interpreter and puts Ansible's commands on PATH)."""
+    beside = os.path.join(os.path.dirname(sys.executable), "ansible-inventory")
+    found = beside if os.access(beside, os.X_OK) else shutil.which("ansible-inventory")
+    if not found:
+        pytest.fail("ansible-inventory is neither beside the Python running the tests nor on PATH")
+    return found
+
+
 def ansible_inventory(tmp_path, config, *args):
     source = tmp_path / "test.docker_machine.yml"
     source.write_text(yaml.safe_dump({"plugin": NAME, "live_state": False, **config}))
     env = {**os.environ, "ANSIBLE_CONFIG": os.path.join(REPO, "ansible.cfg"),
            "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED": "true", "NO_COLOR": "1"}
-    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-inventory"), "-i", str(source),
-                           *args], capture_output=True, text=True, cwd=REPO, env=env, check=True, timeout=120)
+    proc = subprocess.run([ansible_inventory_command(), "-i", str(source), *args], capture_output=True, text=True,
+                          cwd=REPO, env=env, check=True, timeout=120)
     return proc.stdout, proc.stderr
 
 
@@ -252,13 +263,13 @@ def test_ansible_inventory_list_has_every_host_group_and_driver_variables(fixtur
 
 
 def test_ansible_inventory_graph_shows_the_swarm_groups(fixture_store, tmp_path):
-    out, _ = ansible_inventory(tmp_path, {"storage_path": str(fixture_store), "managers": 1}, "--graph",
-                               "swarm_managers")
+    out, dummy = ansible_inventory(tmp_path, {"storage_path": str(fixture_store), "managers": 1}, "--graph",
+                                   "swarm_managers")
     assert out.split() == ["@swarm_managers:", "|--vbox1"]
 
 
 def test_compose_groups_and_keyed_groups_apply(fixture_store, tmp_path):
-    out, _ = ansible_inventory(tmp_path, {
+    out, dummy = ansible_inventory(tmp_path, {
         "storage_path": str(fixture_store),
         "compose": {"ansible_host": "ansible_host | default(swarm_advertise_addr)"},
         "groups": {"cloud": "machine_driver == 'amazonec2'"},

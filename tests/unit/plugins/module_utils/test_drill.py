@@ -26,8 +26,8 @@ SWARM = [node("n1", role="manager", reach="reachable", leader=True), node("n2", 
          node("n3", role="manager", reach="reachable"), node("n4"), node("n5")]
 
 
-def look(nodes=SWARM, services=(), tasks=()):
-    return drill.snapshot(list(nodes), list(services), list(tasks))
+def look(nodes=None, services=(), tasks=()):
+    return drill.snapshot(list(SWARM if nodes is None else nodes), list(services), list(tasks))
 
 
 def test_snapshot_counts_only_tasks_on_ready_nodes_as_running():

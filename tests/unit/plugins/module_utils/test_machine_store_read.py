@@ -78,8 +78,8 @@ def test_cloud_machine_is_reached_publicly_and_advertises_its_private_address(fi
 def test_lab_and_virtualbox_machines_have_the_same_variable_names(fixture_store):
     lab = hostvars(fixture_store, "lab1")
     assert lab.keys() == hostvars(fixture_store, "vbox1").keys()
-    assert (lab["ansible_host"], lab["ansible_port"], lab["docker_host"]) == ("198.51.100.11", 22,
-                                                                             "tcp://198.51.100.11:2376")
+    assert (lab["ansible_host"], lab["ansible_port"], lab["docker_host"]) == (
+        "198.51.100.11", 22, "tcp://198.51.100.11:2376")
 
 
 def test_lab_config_record_gives_its_engine_port_cert_path_and_labels(tmp_path):

@@ -10,8 +10,8 @@ from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import Dock
 NAMES = ["127.0.0.1", "registry.example"]
 
 
-def issue(tmp_path, name="registry", names=NAMES, days=397):
-    return pki.ensure(str(tmp_path), name, names, days, 3650, "swarmops")
+def issue(tmp_path, name="registry", names=None, days=397):
+    return pki.ensure(str(tmp_path), name, NAMES if names is None else names, days, 3650, "swarmops")
 
 
 def files(tmp_path, name="registry"):

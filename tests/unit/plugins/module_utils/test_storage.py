@@ -26,8 +26,9 @@ def test_overlay2_size_on_xfs_with_project_quota_is_accepted():
     ("btrfs", [], {**BTRFS, "filesystems": {"ext4"}}, "needs the kernel's btrfs file system"),
     ("overlay2", [], {**EXT4, "backing": "overlayfs"}, "driver: overlay2 needs the data root /var/lib/docker not on "
                                                        "overlayfs"),
-    ("overlay2", ["overlay2.size=20G"], EXT4, "options: overlay2.size needs the data root /var/lib/docker on xfs "
-                                             "mounted with pquota; it is on ext2/ext3 (rw,relatime)"),
+    ("overlay2", ["overlay2.size=20G"], EXT4,
+     "options: overlay2.size needs the data root /var/lib/docker on xfs mounted with pquota; it is on ext2/ext3 "
+     "(rw,relatime)"),
     ("overlay2", ["overlay2.size=20G"], {**XFS_PQUOTA, "mount_options": ["rw"]}, "mounted with pquota"),
     ("btrfs", ["overlay2.size=1G"], BTRFS, "options: overlay2.size is not an option of btrfs (its options start "
                                            "with btrfs.)"),

@@ -35,7 +35,7 @@ class FakeEngine:
     def secrets(self, filters=None):
         """The engine's filters: label key=value, name as a substring."""
         filters = filters or {}
-        key, _, value = filters.get("label", "=").partition("=")
+        key, dummy, value = filters.get("label", "=").partition("=")
         return [s for s in self._secrets
                 if (not key or (s["Spec"].get("Labels") or {}).get(key) == value)
                 and filters.get("name", "") in s["Spec"]["Name"]]

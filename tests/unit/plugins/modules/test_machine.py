@@ -39,8 +39,8 @@ def run(args):
     ({"name": "n1", "driver_options": {"subnet": "10.0.0.0/30"}}, "subnet: '10.0.0.0/30'"),
 ])
 def test_bad_input_fails_naming_option_and_value(tmp_path, args, message):
-    outcome = run({**args, "storage_path": str(tmp_path), "driver_options": {"docker_host": "unix:///nonexistent.sock",
-                                                                            **args.get("driver_options", {})}})
+    driver_options = {"docker_host": "unix:///nonexistent.sock", **args.get("driver_options", {})}
+    outcome = run({**args, "storage_path": str(tmp_path), "driver_options": driver_options})
     assert isinstance(outcome, ModuleFail)
     assert message in outcome.args[0]["msg"]
     assert list(tmp_path.iterdir()) == []
