@@ -327,7 +327,7 @@ def creation_only_notes(params: dict, local: dict, info: dict) -> list[str]:
     notes = []
     advertise = params.get("advertise_addr")
     if advertise:
-        host, _ = validate.split_host_port(advertise)
+        host = validate.split_host_port(advertise)[0]
         node_addr = local.get("NodeAddr") or ""
         if validate.is_ip(host) and node_addr and host != node_addr:
             notes.append(f"advertise_addr: {advertise!r} is not this manager's address ({node_addr}); it is only "

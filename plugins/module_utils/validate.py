@@ -69,10 +69,10 @@ def machine_name(option: str, value: str) -> str:
 def split_host_port(value: str) -> tuple[str, str | None]:
     """'host:port', '[v6]:port', 'host', 'v6' -> (host, port or None)."""
     if value.startswith("["):
-        host, _, rest = value[1:].partition("]")
+        host, dummy, rest = value[1:].partition("]")
         return host, (rest[1:] if rest.startswith(":") else (rest or None))
     if value.count(":") == 1:
-        host, _, found = value.partition(":")
+        host, dummy, found = value.partition(":")
         return host, found
     return value, None
 

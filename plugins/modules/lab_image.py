@@ -25,8 +25,8 @@ options:
   recipe:
     description:
       - What to build. V(app) is busybox on scratch, V(registry) is Debian's docker-registry,
-        V(compose) is Debian's docker-compose as the entrypoint, V(node) is the lab machine image (V(bare) one without Docker), V(proxy) is
-        Debian's HAProxy (the routing role's proxy).
+        V(compose) is Debian's docker-compose as the entrypoint, V(node) is the lab machine image (V(bare) one
+        without Docker), V(proxy) is Debian's HAProxy (the routing role's proxy).
       - Ignored with O(source=pull).
     type: str
     choices: [app, bare, compose, node, proxy, registry]

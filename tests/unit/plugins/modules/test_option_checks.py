@@ -47,7 +47,7 @@ def test_advertise_addr_on_an_existing_swarm_is_named_when_it_differs(monkeypatc
     api = FakeAPI()
     monkeypatch.setattr(swarm_init, "connect", lambda params: FakeClient(api))
     outcome = run_main(swarm_init.main, {"advertise_addr": "192.0.2.99"})
-    result, _, warnings = outcome.args
+    result, dummy, warnings = outcome.args
     assert isinstance(outcome, ModuleExit) and result["changed"] is False and api.writes == []
     assert any(w.startswith("advertise_addr: '192.0.2.99' is not this manager's address (192.0.2.10)")
                for w in warnings)

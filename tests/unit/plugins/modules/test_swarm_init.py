@@ -71,7 +71,7 @@ def test_no_secret_is_returned_or_read_unless_asked(api):
 
 def test_asked_secrets_reach_a_no_log_task_whole(api):
     outcome = run({"return_join_tokens": True, "return_unlock_key": True, "_ansible_no_log": True})
-    result, hidden, _ = outcome.args
+    result, hidden = outcome.args[:2]
     assert result["join_tokens"] == {"worker": WORKER, "manager": MANAGER} and result["unlock_key"] == KEY
     # Ansible hides the whole result of a no_log task; masking the values would break the join that uses them.
     assert not hidden & {WORKER, MANAGER, KEY}
@@ -79,7 +79,7 @@ def test_asked_secrets_reach_a_no_log_task_whole(api):
 
 def test_asked_secrets_on_a_task_without_no_log_are_marked_for_ansible_to_hide(api):
     outcome = run({"return_join_tokens": True, "return_unlock_key": True})
-    _, hidden, warnings = outcome.args
+    hidden, warnings = outcome.args[1:]
     assert {WORKER, MANAGER, KEY} <= hidden
     assert any("set no_log: true" in warning for warning in warnings)
     assert all(secret not in repr(warnings) for secret in (WORKER, MANAGER, KEY))
