@@ -14,6 +14,7 @@ import yaml
 from labtools import ROOT, Lab, recap
 
 from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError, connect
 
 NETWORK = "swarmops-srv"
 SUBNET = "172.30.96.0/24"
@@ -25,6 +26,9 @@ SERVERS = [
     ("wrk-a.servers.test", "srv-node4", "bookworm"),
     ("wrk-b.servers.test", "srv-node5", "trixie"),
 ]
+# One more server, outside the swarm, has its engine served over TLS (node_bootstrap_engine_tls) and is then driven
+# from the controller like a docker-machine machine.
+TLS_SERVER = ("tls-a.servers.test", "srv-node6", "bookworm")
 NAMES = [server[0] for server in SERVERS]
 MACHINES = [server[1] for server in SERVERS]
 LAB_IMAGES = {"swarmops/lab-app:1": "app", "swarmops/lab-registry:2": "registry",
@@ -47,6 +51,13 @@ def inventory(store, archive):
         record = lab_lib.store_lib.read_config(store, machine)
         hosts[name] = {"ansible_host": record["Driver"]["IPAddress"],
                        "ansible_ssh_private_key_file": os.path.join(store, "machines", machine, "id_rsa")}
+    tls_name, tls_machine, _ = TLS_SERVER
+    pki = os.path.join(store, "swarmops-pki")
+    tls_ip = lab_lib.store_lib.read_config(store, tls_machine)["Driver"]["IPAddress"]
+    tls_host = {"ansible_host": tls_ip,
+                "ansible_ssh_private_key_file": os.path.join(store, "machines", tls_machine, "id_rsa"),
+                "node_bootstrap_engine_tls": True, "node_bootstrap_pki_dir": pki,
+                **engine_tls_params(pki, tls_ip)}
     return {"all": {
         "vars": {**lab_vars, "ansible_user": "docker", "swarm_advertise_addr": "{{ ansible_host }}",
                  # These servers cannot pull: the lab's images come as an archive, as on an air-gapped site.
@@ -54,7 +65,15 @@ def inventory(store, archive):
         "children": {
             "swarm_managers": {"hosts": {name: hosts[name] for name in NAMES[:3]}},
             "swarm_workers": {"hosts": {name: hosts[name] for name in NAMES[3:]}},
+            "tls_nodes": {"hosts": {tls_name: tls_host}},
         }}}
+
+
+def engine_tls_params(pki, address):
+    """What an inventory gives a host whose engine node_bootstrap serves over TLS (also the module options)."""
+    return {"docker_host": f"tcp://{address}:2376", "docker_tls_verify": True,
+            "ca_path": os.path.join(pki, "ca.crt"), "client_cert": os.path.join(pki, "engine-client.crt"),
+            "client_key": os.path.join(pki, "engine-client.key")}
 
 
 class Servers(Lab):
@@ -85,13 +104,13 @@ def servers(tmp_path_factory, request, host_engine):
     subprocess.run(["docker", "save", "-o", archive, *LAB_IMAGES], check=True)
     try:
         with concurrent.futures.ThreadPoolExecutor(max_workers=len(SERVERS)) as pool:
-            list(pool.map(lambda server: make_machine(host_engine, store, *server[1:]), SERVERS))
+            list(pool.map(lambda server: make_machine(host_engine, store, *server[1:]), [*SERVERS, TLS_SERVER]))
         inventory_path = str(work / "servers.yml")
         with open(inventory_path, "w", encoding="utf-8") as handle:
             yaml.safe_dump(inventory(store, archive), handle)
         yield Servers(store, request.config, inventory_path, host_engine)
     finally:
-        for machine in MACHINES:
+        for machine in [*MACHINES, TLS_SERVER[1]]:
             lab_lib.remove_machine(host_engine, store, machine)
         lab_lib.remove_network_if_unused(host_engine, NETWORK)
 
@@ -190,3 +209,19 @@ def test_an_unreachable_socket_fails_naming_it(formed):
     out = formed.run("ansible", "-i", formed.inventory_path, SERVERS[3][0], "-b", "-m", "swarmops.ha.swarm_info",
                      "-a", json.dumps({"docker_host": "unix:///run/no-engine.sock"}), check=False)
     assert f"{SERVERS[3][0]} | FAILED" in out and "cannot reach the Docker engine at unix:///run/no-engine.sock" in out
+
+
+def test_a_server_given_engine_tls_is_driven_from_the_controller_over_tls_only(servers):
+    name, machine, _ = TLS_SERVER
+    first = servers.playbook("site.yml", "--tags", "bootstrap", "-e", "swarm_hosts=tls_nodes", live=True)
+    again = servers.playbook("site.yml", "--tags", "bootstrap", "-e", "swarm_hosts=tls_nodes")
+    assert recap(first)[name]["failed"] == 0 and recap(again)[name]["changed"] == 0
+    address = lab_lib.store_lib.read_config(servers.store, machine)["Driver"]["IPAddress"]
+    params = engine_tls_params(os.path.join(servers.store, "swarmops-pki"), address)
+    params["validate_certs"] = params.pop("docker_tls_verify")
+    assert connect(params).info()["Name"] == machine
+    with pytest.raises(DockerError, match="cannot reach the Docker engine"):
+        connect({**params, "client_cert": None, "client_key": None})
+    # The node has no Docker SDK: its modules run on the controller, over TLS.
+    rc, out = servers.sh(machine, "python3 -c 'import docker'")
+    assert rc != 0 and "ModuleNotFoundError" in out
