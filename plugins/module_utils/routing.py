@@ -165,36 +165,63 @@ def match_order(route: Route) -> tuple:
     return (route.host is None, route.path is None, -len(route.path or ""), route.host or "", route.path or "")
 
 
+HEALTH_PORT = 8404
+HEALTH_URI = "/swarmops-health"
+
+
 def haproxy_config(routes: list[Route], slots: int = 10, certificate: str | None = None,
-                   resolver: str = "127.0.0.11:53", dns_prefix: str = "tasks.") -> str:
+                   resolver: str = "127.0.0.11:53", dns_prefix: str = "tasks.", access_log: bool = False,
+                   connect_timeout_ms: int = 500) -> str:
     """haproxy.cfg for the routes: one frontend on :80 (and :443 with a certificate), one backend per service whose
     servers are the service's tasks as the swarm's DNS lists them, re-resolved every second, so tasks that move
-    or scale need no reload."""
+    or scale need no reload.
+
+    A task whose machine dies answers nothing (no reset): the connect timeout, far below a client's, ends the
+    attempt, the request goes to another task (redispatch on every retry), and the first failed connection takes
+    the task out (observe layer4, on-error mark-down) until its check passes again. Connections to the tasks are
+    kept and shared (http-reuse), so a keep-alive client costs no new connection to a task per request."""
     lines = [
         "# Made by swarmops.ha (routing role) from service labels; edits here are overwritten.",
         "global",
         "    master-worker",
         "    log stdout format raw local0",
         "    hard-stop-after 30s",
+        # No nbthread: since 2.5 HAProxy runs one thread per CPU it may use, which is what a proxy node needs.
         "",
         "defaults",
         "    mode http",
-        "    log global",
-        "    option httplog",
-        "    option redispatch",
+    ]
+    # Without the access log, only requests that went wrong (errors, retries, redispatches) are logged.
+    lines += ["    log global", "    option httplog"] + ([] if access_log else ["    option dontlog-normal"])
+    lines += [
+        "    option http-keep-alive",
+        "    http-reuse always",
+        "    option redispatch 1",
         "    retries 3",
         # A request that reached a task that died under it is sent again to another (for safe methods: below).
         "    retry-on conn-failure empty-response junk-response 503",
-        "    timeout connect 1s",
+        f"    timeout connect {connect_timeout_ms}ms",
         "    timeout client 30s",
         "    timeout server 30s",
-        "    default-server init-addr none resolvers swarm check inter 1s fall 2 rise 1",
+        "    timeout http-keep-alive 30s",
+        "    timeout check 1s",
+        "    default-server init-addr none resolvers swarm check inter 1s fastinter 250ms fall 2 rise 1 "
+        "observe layer4 error-limit 1 on-error mark-down",
         "",
         "resolvers swarm",
         f"    nameserver swarm {resolver}",
+        "    resolve_retries 3",
+        "    timeout resolve 1s",
+        "    timeout retry 500ms",
         "    hold valid 1s",
         "    hold obsolete 1s",
+        "    hold nx 1s",
         "    accepted_payload_size 8192",
+        "",
+        # keepalived asks this on each proxy node (its port published in host mode) whether the local proxy works.
+        "frontend health",
+        f"    bind :{HEALTH_PORT}",
+        f"    monitor-uri {HEALTH_URI}",
         "",
         "frontend http",
         "    bind :80",

@@ -46,6 +46,11 @@ options:
     type: list
     elements: str
     default: []
+  access_log:
+    description: Log a line per request (HAProxy C(option httplog)); V(false) logs only the requests that went wrong
+      (C(option dontlog-normal)), sparing that work on every request.
+    type: bool
+    default: false
 author:
   - swarmops.ha contributors (!UNKNOWN)
 """
@@ -117,6 +122,7 @@ def main():
             certificate=dict(type="str"),
             exclude=dict(type="list", elements="str", default=[]),
             users=dict(type="list", elements="str", default=[]),
+            access_log=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -128,7 +134,8 @@ def main():
         services = [s for s in api.services() if s["Spec"]["Name"] not in params["exclude"]]
         routes = routing.routes_from(services, image_ports(api, services), https=bool(params["certificate"]),
                                      users=set(params["users"]))
-        config = routing.haproxy_config(routes, slots=params["slots"], certificate=params["certificate"])
+        config = routing.haproxy_config(routes, slots=params["slots"], certificate=params["certificate"],
+                                        access_log=params["access_log"])
     module.exit_json(changed=False, routes=[dataclasses.asdict(r) for r in routes], config=config)
 
 

@@ -122,3 +122,19 @@ def test_route_users_must_be_names_the_proxy_knows(value, message):
 def test_a_service_name_with_dashes_makes_a_valid_backend_name():
     route = routing.route_of("my-app.v2", {"swarmops.route.host": "a.example", "swarmops.route.port": "80"})
     assert route.backend == "be_my_app_v2"
+
+
+def test_a_dead_task_is_retried_elsewhere_and_taken_out_before_a_client_times_out():
+    config = routing.haproxy_config([Route(service="web", port=8080, host="web.example")])
+    for line in ("option redispatch 1", "retries 3", "retry-on conn-failure empty-response junk-response 503",
+                 "timeout connect 500ms", "http-reuse always", "hold nx 1s",
+                 "http-request disable-l7-retry unless METH_GET || METH_HEAD || METH_OPTIONS"):
+        assert f"    {line}\n" in config
+    assert "observe layer4 error-limit 1 on-error mark-down" in config
+
+
+def test_the_health_frontend_answers_for_keepalived_and_the_access_log_is_off_unless_asked():
+    config = routing.haproxy_config([])
+    assert "frontend health\n    bind :8404\n    monitor-uri /swarmops-health\n" in config
+    assert "option dontlog-normal" in config
+    assert "option dontlog-normal" not in routing.haproxy_config([], access_log=True)
