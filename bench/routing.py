@@ -6,9 +6,12 @@ managers. The bench runs two services of its own and removes them at the end:
                 bench-direct.swarmops.test: the same task is reached straight and through the proxy;
   bench-web     3 tasks of the same server, routed by host bench-web.swarmops.test, health-checked by the proxy.
 
-throughput  rounds alternate straight and proxied; each is --seconds of --clients clients, a new connection per
-            request (busybox httpd closes every connection); medians of requests/s, p50 and p99; ratios
-            proxied/straight.
+throughput  rounds alternate straight and proxied, each with new connections (a new connection per request) and
+            with keep-alive clients (one connection per client, kept while the server keeps it: busybox httpd
+            closes every connection, so straight keep-alive clients reconnect each time, and so does the proxy to
+            the task); each is --seconds of --clients clients; medians of requests/s, p50 and p99; ratios
+            proxied/straight and the p99 the proxy adds, per kind of client, in the same run; the proxy's own CPU
+            per request (its container's CPU time on the proxy node over the proxied runs).
 failover    one client sends --requests requests (and goes on 20 s after the event), 10 ms apart, a new connection
             each (timeout 10 s), to one proxy node while (a) bench-web is updated start-first, one task at a time,
             (b) a machine that runs a bench-web task (not the client's proxy node) is stopped, (c) another proxy
@@ -125,18 +128,22 @@ class Lab:
 
 
 def request(address: str, port: int, host: str, timeout: float = 10.0,
-            headers: dict | None = None) -> tuple[float, bool]:
+            headers: dict | None = None, connection: http.client.HTTPConnection | None = None) -> tuple[float, bool]:
+    """One GET; on a new connection, or on `connection` kept open between requests (keep-alive clients)."""
     start = time.perf_counter()
-    connection = http.client.HTTPConnection(address, port, timeout=timeout)
+    keep = connection is not None
+    connection = connection or http.client.HTTPConnection(address, port, timeout=timeout)
     try:
         connection.request("GET", "/", headers={"Host": host, **(headers or {})})
         response = connection.getresponse()
         response.read()
         ok = response.status == 200
-    except OSError:
+    except (OSError, http.client.HTTPException):
         ok = False
-    finally:
         connection.close()
+    finally:
+        if not keep:
+            connection.close()
     return time.perf_counter() - start, ok
 
 
@@ -148,39 +155,63 @@ def wait_routed(address: str, host: str, timeout: float = 60.0, headers: dict | 
         time.sleep(0.5)
 
 
-def load(address: str, port: int, host: str, seconds: float, clients: int, headers: dict | None = None) -> dict:
-    """Closed-loop load: each client sends its next request as soon as the last is answered."""
+def load(address: str, port: int, host: str, seconds: float, clients: int, headers: dict | None = None,
+         keepalive: bool = False) -> dict:
+    """Closed-loop load: each client sends its next request as soon as the last is answered; keep-alive clients
+    keep one connection (http.client opens it again when the server closed it)."""
     stop_at = time.perf_counter() + seconds
 
     def client(dummy):
         latencies, failed = [], 0
+        connection = http.client.HTTPConnection(address, port, timeout=10) if keepalive else None
         while time.perf_counter() < stop_at:
-            latency, ok = request(address, port, host, headers=headers)
+            latency, ok = request(address, port, host, headers=headers, connection=connection)
             latencies.append(latency)
             failed += not ok
+        if connection is not None:
+            connection.close()
         return latencies, failed
 
     with concurrent.futures.ThreadPoolExecutor(clients) as pool:
         results = list(pool.map(client, range(clients)))
     latencies = sorted(x for lat, dummy in results for x in lat)
     return {"rps": len(latencies) / seconds, "p50": latencies[len(latencies) // 2] * 1000,
-            "p99": latencies[int(len(latencies) * 0.99)] * 1000, "failed": sum(f for dummy, f in results)}
+            "p99": latencies[int(len(latencies) * 0.99)] * 1000, "failed": sum(f for dummy, f in results),
+            "requests": len(latencies)}
+
+
+HOWS = ("straight", "proxied", "straight-keepalive", "proxied-keepalive")
+
+
+def proxy_cpu_ns(lab: Lab, proxy: str) -> int:
+    """CPU time (ns) the proxy task on `proxy` has used: its container's cgroup counter, read through the engine."""
+    container = lab.engine(proxy).containers.list(filters={"label": "com.docker.swarm.service.name=routing"})[0]
+    try:
+        stats = container.stats(stream=False, one_shot=True)
+    except TypeError:  # an SDK without one_shot
+        stats = container.stats(stream=False)
+    return int(stats["cpu_stats"]["cpu_usage"]["total_usage"])
 
 
 def throughput(lab: Lab, rounds: int, seconds: float, clients: int) -> list[dict]:
     node = lab.task_nodes("bench-direct")[0]
     proxy = next(p for p in lab.proxy_nodes() if p != node)
-    say(f"throughput: straight to bench-direct on {node}:{DIRECT_PORT}, proxied through {proxy}:80")
+    say(f"throughput: straight to bench-direct on {node}:{DIRECT_PORT}, proxied through {proxy}:80, with new "
+        "connections and with keep-alive clients")
     rows = []
     for round_ in range(1, rounds + 1):
-        order = ("straight", "proxied") if round_ % 2 else ("proxied", "straight")
+        order = HOWS if round_ % 2 else tuple(reversed(HOWS))
         row = {"round": round_}
         for how in order:
-            target = (lab.address(node), DIRECT_PORT) if how == "straight" else (lab.address(proxy), 80)
-            row[how] = load(*target, f"bench-direct.{DOMAIN}", seconds, clients)
+            target = (lab.address(node), DIRECT_PORT) if how.startswith("straight") else (lab.address(proxy), 80)
+            before = proxy_cpu_ns(lab, proxy) if how.startswith("proxied") else 0
+            row[how] = load(*target, f"bench-direct.{DOMAIN}", seconds, clients, keepalive=how.endswith("keepalive"))
+            if how.startswith("proxied"):
+                row[how]["cpu_us"] = (proxy_cpu_ns(lab, proxy) - before) / 1000 / max(row[how]["requests"], 1)
         say(f"round {round_}/{rounds}: " + ", ".join(
             f"{how} {row[how]['rps']:.0f} req/s p50 {row[how]['p50']:.1f} ms p99 {row[how]['p99']:.1f} ms"
-            for how in ("straight", "proxied")))
+            + (f" proxy CPU {row[how]['cpu_us']:.0f} us/req" if "cpu_us" in row[how] else "")
+            for how in HOWS))
         rows.append(row)
     return rows
 
@@ -306,18 +337,29 @@ def report(rows: list[dict], results: list[dict], clients: int, seconds: float) 
     lines = [f"# Routing through the HA proxy, {datetime.datetime.now():%Y-%m-%d %H:%M}", ""]
     if rows:
         med = {how: {k: statistics.median(r[how][k] for r in rows) for k in ("rps", "p50", "p99")}
-               for how in ("straight", "proxied")}
-        lines += [f"Throughput: {clients} clients for {seconds:.0f}s per round, a new connection per request, to one "
-                  "busybox httpd task, straight (host-mode port) and through the proxy.", "",
-                  "| round | straight req/s | proxied req/s | straight p50 ms | proxied p50 ms | straight p99 ms "
-                  "| proxied p99 ms | failed |", "|---|---|---|---|---|---|---|---|",
-                  *(f"| {r['round']} | {r['straight']['rps']:.0f} | {r['proxied']['rps']:.0f} | "
-                    f"{r['straight']['p50']:.1f} | {r['proxied']['p50']:.1f} | {r['straight']['p99']:.1f} | "
-                    f"{r['proxied']['p99']:.1f} | {r['straight']['failed'] + r['proxied']['failed']} |"
-                    for r in rows), "",
-                  f"Medians: proxied/straight requests/s **{med['proxied']['rps'] / med['straight']['rps']:.2f}x**, "
-                  f"p50 {med['proxied']['p50'] / med['straight']['p50']:.2f}x, "
-                  f"p99 {med['proxied']['p99'] / med['straight']['p99']:.2f}x.", ""]
+               for how in HOWS}
+        cpu = {how: statistics.median(r[how]["cpu_us"] for r in rows) for how in ("proxied", "proxied-keepalive")}
+        lines += [f"Throughput: {clients} clients for {seconds:.0f}s per run, to one busybox httpd task, straight "
+                  "(host-mode port) and through the proxy, with a new connection per request and with keep-alive "
+                  "clients (busybox closes every connection: straight keep-alive clients reconnect, and so does "
+                  "the proxy to the task). Runs alternate in each round; proxy CPU is its container's CPU time "
+                  "over the run, per request.", "",
+                  "| round | clients | straight req/s | proxied req/s | straight p50 ms | proxied p50 ms "
+                  "| straight p99 ms | proxied p99 ms | proxy CPU us/req | failed |",
+                  "|---|---|---|---|---|---|---|---|---|---|",
+                  *(f"| {r['round']} | {kind} | {r[s_]['rps']:.0f} | {r[p_]['rps']:.0f} | {r[s_]['p50']:.1f} | "
+                    f"{r[p_]['p50']:.1f} | {r[s_]['p99']:.1f} | {r[p_]['p99']:.1f} | {r[p_]['cpu_us']:.0f} | "
+                    f"{r[s_]['failed'] + r[p_]['failed']} |"
+                    for r in rows for kind, s_, p_ in (("new connections", "straight", "proxied"),
+                                                       ("keep-alive", "straight-keepalive", "proxied-keepalive"))),
+                  ""]
+        for kind, s_, p_ in (("new connections", "straight", "proxied"),
+                             ("keep-alive clients", "straight-keepalive", "proxied-keepalive")):
+            lines.append(f"Medians, {kind}: proxied/straight requests/s **{med[p_]['rps'] / med[s_]['rps']:.2f}x**, "
+                         f"p50 {med[p_]['p50'] / med[s_]['p50']:.2f}x, p99 {med[p_]['p99'] / med[s_]['p99']:.2f}x "
+                         f"(**{med[p_]['p99'] - med[s_]['p99']:+.1f} ms** added), proxy CPU {cpu[p_]:.0f} us per "
+                         "request.")
+        lines.append("")
     if results:
         lines += ["Failover with traffic: one client, requests 10 ms apart, a new connection each, timeout 10 s.",
                   "", "| scenario | what happened | sent | failed | longest gap ms | p99 ms | event s |",
