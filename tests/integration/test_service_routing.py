@@ -5,7 +5,7 @@ import threading
 import time
 
 import pytest
-from labtools import recap
+from labtools import SUBNET, recap
 
 from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
 
@@ -200,3 +200,209 @@ def test_swarm_service_is_done_only_when_every_task_is_healthy(lab):
     finally:
         for name in ("healthy-later", "never-healthy"):
             lab.module("swarm_service", {**manager(lab), "name": name, "state": "absent"})
+
+
+# --- One address for clients (keepalived VRRP on the proxy nodes) and no failed request on a backend's loss ------
+
+# A client loop: one request every 20 ms, a new connection each, 1 s timeout; bounded by count and time.
+LOOP_INTERVAL, LOOP_TIMEOUT, LOOP_MAX_REQUESTS = 0.02, 1.0, 3000
+
+
+def vip(lab):
+    return SUBNET.split("/")[0].rsplit(".", 1)[0] + ".250"
+
+
+def container(name):
+    return lab_lib.container_name(name)
+
+
+def run_in_machine(host_engine, name, *cmd):
+    exec_id = host_engine.api.exec_create(container(name), list(cmd))["Id"]
+    out = host_engine.api.exec_start(exec_id).decode()
+    return host_engine.api.exec_inspect(exec_id)["ExitCode"], out
+
+
+def vip_holder(lab, host_engine):
+    held = [name for name in lab.names[:MANAGERS]
+            if run_in_machine(host_engine, name, "ip", "-4", "-o", "addr", "show")[1].count(f" {vip(lab)}/") == 1]
+    return held[0] if len(held) == 1 else None
+
+
+def client_loop(lab, host, event, after=12.0):
+    """Requests to the VIP while `event` runs (in a thread, after one second) and `after` seconds past its end.
+    Returns sent, failed and the longest failure: from the first failed request of a run to the next success."""
+    samples, marks = [], {}
+    start = time.monotonic()
+
+    def run_event():
+        marks["begin"] = time.monotonic() - start
+        try:
+            marks["detail"] = event()
+        finally:
+            marks["end"] = time.monotonic() - start
+
+    worker = threading.Thread(target=run_event)
+    while len(samples) < LOOP_MAX_REQUESTS and time.monotonic() - start < 180:
+        now = time.monotonic() - start
+        if "end" in marks and now > marks["end"] + after:
+            break
+        if now > 1 and "begin" not in marks and not worker.is_alive():
+            worker.start()
+        connection = http.client.HTTPConnection(vip(lab), 80, timeout=LOOP_TIMEOUT)
+        try:
+            connection.request("GET", "/", headers={"Host": host})
+            response = connection.getresponse()
+            response.read()
+            ok = response.status == 200
+        except OSError:
+            ok = False
+        finally:
+            connection.close()
+        samples.append((now, ok))
+        time.sleep(max(0.0, LOOP_INTERVAL - (time.monotonic() - start - now)))
+    worker.join(300)
+    longest, first_failed = 0.0, None
+    for sent, ok in samples:
+        if not ok and first_failed is None:
+            first_failed = sent
+        elif ok and first_failed is not None:
+            longest, first_failed = max(longest, sent - first_failed), None
+    if first_failed is not None:
+        longest = max(longest, samples[-1][0] - first_failed)
+    result = {"sent": len(samples), "failed": sum(not ok for dummy, ok in samples),
+              "longest_failure_s": round(longest, 2), "event": marks.get("detail")}
+    print(f"\nclient loop through the VIP {vip(lab)}: {result}")
+    return result
+
+
+def bring_back(lab, host_engine, name):
+    """Start a killed machine again, start its keepalived (the lab's init starts only sshd and the engine) and wait
+    for a healthy swarm, so later tests are undisturbed."""
+    host_engine.api.start(container(name))
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            lab.engine(name).ping()
+            break
+        except Exception:  # noqa: BLE001 - the engine of a machine starting again refuses until it is up
+            assert time.monotonic() < deadline, f"the engine of {name} did not come back within 120s"
+            time.sleep(1)
+    eventually(lambda: " | FAILED" not in lab.run("ansible", name, "-b", "-m", "ansible.builtin.service", "-a",
+                                                  "name=keepalived state=started", check=False), timeout=120)
+    alive = next(n for n in lab.names[:MANAGERS] if n != name)
+    failed, result = lab.module("swarm_wait", {**lab_lib.engine_params(lab.record(alive)),
+                                               "until": {"healthy": True}, "wait_timeout": 300})
+    assert not failed, result
+
+
+def test_the_vip_is_held_by_one_proxy_node_and_routes(lab, host_engine):
+    holder = eventually(lambda: vip_holder(lab, host_engine))
+    assert holder == lab.names[0]  # the preferred node: the first of routing_group
+    again = route(lab)
+    assert all(recap(again)[name]["changed"] == 0 for name in lab.names[:MANAGERS]), again[-3000:]
+    status, body = eventually(lambda: get_vip(lab, "/journal.log", "journal.swarmops.test"))
+    assert status == 200 and body
+
+
+def get_vip(lab, path, host):
+    connection = http.client.HTTPConnection(vip(lab), 80, timeout=5)
+    try:
+        connection.request("GET", path, headers={"Host": host})
+        response = connection.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        connection.close()
+
+
+def test_killing_the_vip_holders_proxy_task_moves_the_vip_within_the_switch_over(lab, web_and_api, host_engine):
+    holder = eventually(lambda: vip_holder(lab, host_engine))
+
+    def kill_proxy():
+        proxy = lab.engine(holder).containers.list(filters={"label": "com.docker.swarm.service.name=routing"})[0]
+        proxy.kill()
+        return f"proxy task on {holder} killed"
+
+    result = client_loop(lab, "web.swarmops.test", kill_proxy, after=20)
+    assert result["longest_failure_s"] < 3.5, result
+    eventually(lambda: vip_holder(lab, host_engine) == holder, timeout=60)  # taken back once its proxy answers
+
+
+def test_a_start_first_update_loses_no_request_through_the_vip(lab, web_and_api):
+    def update():
+        failed, result = lab.module("swarm_service", {
+            **manager(lab), "name": "web", "image": "swarmops/lab-app:1", "command": SERVE_HOSTNAME, "replicas": 3,
+            "networks": [NETWORK], "stop_signal": "SIGKILL", "env": {"ROUND": str(time.time())},
+            "update_config": {"order": "start-first", "parallelism": 1, "delay": "1s"},
+            "labels": {"swarmops.route.host": "web.swarmops.test", "swarmops.route.port": "8080",
+                       "swarmops.route.health": "/"}})
+        assert not failed, result
+        return "web updated start-first"
+
+    result = client_loop(lab, "web.swarmops.test", update, after=5)
+    assert result["failed"] == 0, result
+
+
+def test_killing_a_backends_machine_loses_no_request_through_the_vip(lab, web_and_api, host_engine):
+    holder = eventually(lambda: vip_holder(lab, host_engine))
+    hosts = {n.id: n.attrs["Description"]["Hostname"] for n in lab.engine(lab.names[0]).nodes.list()}
+    web_nodes = {hosts[t["NodeID"]] for t in lab.engine(lab.names[0]).api.tasks(
+        filters={"service": "web", "desired-state": "running"})}
+    victim = next(n for n in reversed(lab.names) if n in web_nodes and n != holder and n != lab.names[0])
+
+    def kill():
+        host_engine.api.kill(container(victim))
+        return f"{victim} killed"
+
+    try:
+        result = client_loop(lab, "web.swarmops.test", kill, after=20)
+    finally:
+        bring_back(lab, host_engine, victim)
+    assert result["failed"] == 0, result
+
+
+def test_killing_the_vip_holders_machine_moves_the_vip_within_the_switch_over(lab, web_and_api, host_engine):
+    holder = eventually(lambda: vip_holder(lab, host_engine))
+
+    def kill():
+        host_engine.api.kill(container(holder))
+        return f"{holder} killed"
+
+    try:
+        result = client_loop(lab, "web.swarmops.test", kill, after=12)
+        moved_to = vip_holder(lab, host_engine)
+    finally:
+        bring_back(lab, host_engine, holder)
+    assert moved_to not in (None, holder)
+    assert result["longest_failure_s"] < 5, result
+    eventually(lambda: vip_holder(lab, host_engine) == holder, timeout=90)  # taken back, once
+
+
+def test_a_vip_outside_the_subnet_is_refused_before_any_change_naming_the_variable(lab):
+    before = config_sums(lab)
+    out = lab.playbook("site.yml", "--tags", "routing", "-e", "routing_vip=10.199.0.5", check=False)
+    assert "routing_vip: 10.199.0.5 is not in the subnet of any address of proxy node" in out
+    assert all(counts["changed"] == 0 for counts in recap(out).values()), recap(out)
+    assert config_sums(lab) == before
+
+
+def test_a_vip_in_use_or_a_router_id_clash_is_refused_naming_the_variable(lab, host_engine):
+    worker = lab.names[-1]
+    peers = [address(lab, n) for n in lab.names[1:MANAGERS]]
+    failed, result = lab.module("routing_vip_check", {"routing_vip": address(lab, worker), "routing_vrrp_router_id": 51,
+                                                      "peers": peers, "listen_seconds": 0},
+                                host=lab.names[0], on_node=True)
+    assert failed and f"routing_vip: {address(lab, worker)} is already in use on the network" in result["msg"]
+
+    # Another VRRP router (a worker, not a proxy node) advertising router id 51 for 4 s while the check listens.
+    advertise = ("import socket,time\n"
+                 "s=socket.socket(socket.AF_INET,socket.SOCK_RAW,112)\n"
+                 "s.setsockopt(socket.IPPROTO_IP,socket.IP_MULTICAST_TTL,255)\n"
+                 "p=bytes([0x21,51,100,1,0,1,0,0])+socket.inet_aton('10.1.2.3')+bytes(8)\n"
+                 "[(s.sendto(p,('224.0.0.18',0)),time.sleep(0.5)) for i in range(8)]\n")
+    stranger = threading.Thread(target=run_in_machine, args=(host_engine, worker, "python3", "-c", advertise))
+    stranger.start()
+    failed, result = lab.module("routing_vip_check", {"routing_vip": vip(lab), "routing_vrrp_router_id": 51,
+                                                      "peers": peers}, host=lab.names[0], on_node=True)
+    stranger.join(30)
+    assert failed and (f"routing_vrrp_router_id: 51 is already used by another VRRP router on the network "
+                       f"({address(lab, worker)})") in result["msg"]
