@@ -14,15 +14,16 @@ throughput  rounds alternate straight and proxied, each with new connections (a 
             per request (its container's CPU time on the proxy node over the proxied runs).
 failover    one client sends --requests requests (and goes on 20 s after the event), 10 ms apart, a new connection
             each (timeout 10 s), to one proxy node while (a) bench-web is updated start-first, one task at a time,
-            (b) a machine that runs a bench-web task (not the client's proxy node) is stopped, (c) another proxy
-            node's machine is stopped. Stopped machines are started again and the swarm is waited healthy before
-            the next scenario.
+            (b) a machine that runs a bench-web task (not the client's proxy node) is killed, (c) another proxy
+            node's machine is killed (with --vip: the client sends to the VIP and (c) kills the VIP's holder).
+            Killed machines (`docker kill` of the lab container, no graceful stop) are started again and the swarm
+            is waited healthy before the next scenario.
 
 Writes reports/bench/routing.md and reports/bench/routing-failover.svg (every request's latency over time).
 It measures, it does not judge: no assertions. Traffic goes only to the lab machines' addresses.
 
     .venv/bin/python bench/routing.py [--only throughput|failover] [--rounds 3] [--seconds 5] [--clients 8]
-                                      [--requests 2000]
+                                      [--requests 2000] [--vip 172.30.99.250]
 """
 
 from __future__ import annotations
@@ -70,8 +71,9 @@ def say(text: str) -> None:
 
 
 class Lab:
-    def __init__(self, store: str):
+    def __init__(self, store: str, extra_vars: str | None = None):
         self.store = store
+        self.extra = ["-e", extra_vars] if extra_vars else []
         self.env = {**os.environ, "MACHINE_STORAGE_PATH": store, "ANSIBLE_FORCE_COLOR": "0"}
         self.records = {n: machine_store.read_config(store, n) for n in machine_store.list_machine_names(store)}
         if not self.records:
@@ -110,7 +112,7 @@ class Lab:
 
     def route(self, *extra: str) -> None:
         done = subprocess.run([os.path.join(BIN, "ansible-playbook"), "playbooks/site.yml", "--tags", "routing",
-                               *extra],
+                               *self.extra, *extra],
                               cwd=REPO, env=self.env, capture_output=True, text=True, stdin=subprocess.DEVNULL,
                               check=False)
         if done.returncode:
@@ -249,30 +251,52 @@ def traffic(address: str, host: str, requests: int, event, event_name: str) -> d
             "p99": sorted(lat for dummy, lat, dummy in samples)[int(len(samples) * 0.99)] * 1000}
 
 
-def failover(lab: Lab, requests: int) -> list[dict]:
+def holder_of(host_engine, lab: Lab, vip: str, names: list[str]) -> str | None:
+    """The lab machine whose interfaces hold `vip` (read inside its container through the lab host's engine)."""
+    for name in names:
+        exec_id = host_engine.api.exec_create(lab_lib.container_name(name), ["ip", "-4", "-o", "addr", "show"])["Id"]
+        if f" {vip}/" in host_engine.api.exec_start(exec_id).decode():
+            return name
+    return None
+
+
+def failover(lab: Lab, requests: int, vip: str | None = None) -> list[dict]:
+    """Machines are killed (`docker kill` of the lab container: no graceful stop), then started again."""
+    host_engine = connect({"docker_host": os.environ.get("DOCKER_HOST")})
     proxies = lab.proxy_nodes()
     web_nodes = lab.task_nodes("bench-web")
-    client_proxy = next((p for p in proxies if p not in web_nodes), proxies[0])
+    if vip:
+        client_proxy = holder_of(host_engine, lab, vip, proxies) or sys.exit(f"no proxy node holds --vip {vip}")
+        target = vip
+    else:
+        client_proxy = next((p for p in proxies if p not in web_nodes), proxies[0])
+        target = lab.address(client_proxy)
     host = f"bench-web.{DOMAIN}"
-    say(f"failover: the client uses the proxy on {client_proxy}; bench-web runs on {', '.join(web_nodes)}")
+    say(f"failover: the client sends to {target} ({'the VIP, held by ' if vip else 'the proxy on '}{client_proxy}); "
+        f"bench-web runs on {', '.join(web_nodes)}")
     results = []
 
     def update():
         lab.module("swarm_service", {**BENCH_WEB, "env": {"ROUND": str(time.time())}})
         return "bench-web updated start-first"
-    results.append(traffic(lab.address(client_proxy), host, requests, update, "(a) start-first update"))
+    results.append(traffic(target, host, requests, update, "(a) start-first update"))
 
-    victims = [("(b) backend machine stopped", next(n for n in lab.task_nodes("bench-web") if n != client_proxy)),
-               ("(c) proxy machine stopped", next(p for p in proxies if p != client_proxy))]
+    victims = [("(b) backend machine killed", next(n for n in lab.task_nodes("bench-web") if n != client_proxy)),
+               ("(c) VIP holder's machine killed" if vip else "(c) proxy machine killed",
+                client_proxy if vip else next(p for p in proxies if p != client_proxy))]
     for name, victim in victims:
-        def stop(victim=victim):
-            lab.module("machine", {"name": victim, "state": "stopped"}, manager=False)
-            return f"{victim} stopped"
+        def kill(victim=victim):
+            host_engine.api.kill(lab_lib.container_name(victim))
+            return f"{victim} killed"
         try:
-            results.append(traffic(lab.address(client_proxy), host, requests, stop, name))
+            results.append(traffic(target, host, requests, kill, name))
         finally:
             say(f"  starting {victim} again, waiting for a healthy swarm")
             lab.module("machine", {"name": victim, "state": "started"}, manager=False)
+            if vip:  # the lab's init starts sshd and the engine, not keepalived
+                subprocess.run([os.path.join(BIN, "ansible"), victim, "-b", "-m", "ansible.builtin.service", "-a",
+                                "name=keepalived state=started"], cwd=REPO, env=lab.env, capture_output=True,
+                               stdin=subprocess.DEVNULL, check=False)
             lab.pick_manager()
             lab.module("swarm_wait", {"until": {"healthy": True}, "wait_timeout": 300})
     for result in results:
@@ -385,8 +409,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--extra-vars", help="JSON variables the lab was made with (machines_prefix, "
+                                             "machines_driver_options), given to site.yml --tags routing")
+    parser.add_argument("--vip", help="send the failover client to this address (the lab's routing_vip, .250 of its "
+                                      "subnet) and kill the machine that holds it in (c)")
     args = parser.parse_args()
-    lab = Lab(machine_store.resolve_storage_path())
+    lab = Lab(machine_store.resolve_storage_path(), args.extra_vars)
     lab.pick_manager()
     say(f"deploying bench-direct and bench-web on the lab (manager {lab.manager})")
     deploy(lab)
@@ -395,7 +423,7 @@ def main() -> None:
         if args.only != "failover":
             rows = throughput(lab, args.rounds, args.seconds, args.clients)
         if args.only != "throughput":
-            results = failover(lab, args.requests)
+            results = failover(lab, args.requests, args.vip)
     finally:
         report(rows, results, args.clients, args.seconds)
         say("removing the bench services")
