@@ -291,8 +291,9 @@ def bring_back(lab, host_engine, name):
         except Exception:  # noqa: BLE001 - the engine of a machine starting again refuses until it is up
             assert time.monotonic() < deadline, f"the engine of {name} did not come back within 120s"
             time.sleep(1)
-    eventually(lambda: " | FAILED" not in lab.run("ansible", name, "-b", "-m", "ansible.builtin.service", "-a",
-                                                  "name=keepalived state=started", check=False), timeout=120)
+    if name in lab.names[:MANAGERS]:  # keepalived runs on the proxy nodes only
+        eventually(lambda: " | FAILED" not in lab.run("ansible", name, "-b", "-m", "ansible.builtin.service", "-a",
+                                                      "name=keepalived state=started", check=False), timeout=120)
     alive = next(n for n in lab.names[:MANAGERS] if n != name)
     failed, result = lab.module("swarm_wait", {**lab_lib.engine_params(lab.record(alive)),
                                                "until": {"healthy": True}, "wait_timeout": 300})
