@@ -266,7 +266,9 @@ def failover(lab: Lab, requests: int, vip: str | None = None) -> list[dict]:
     proxies = lab.proxy_nodes()
     web_nodes = lab.task_nodes("bench-web")
     if vip:
-        client_proxy = holder_of(host_engine, lab, vip, proxies) or sys.exit(f"no proxy node holds --vip {vip}")
+        client_proxy = holder_of(host_engine, lab, vip, proxies)
+        if client_proxy is None:
+            sys.exit(f"no proxy node holds --vip {vip}")
         target = vip
     else:
         client_proxy = next((p for p in proxies if p not in web_nodes), proxies[0])
