@@ -142,7 +142,8 @@ def main():
     params = module.params
     node = socket.gethostname()
     try:
-        vips = [str(v) for v in vrrp.parse_vips(params["routing_vip"], params["routing_vip_extra"])]
+        addresses = vrrp.parse_vips(params["routing_vip"], params["routing_vip_extra"])
+        vips = [str(v) for v in addresses]
         interfaces = vrrp.interfaces_of(ip_json(module, "addr"))
         held = {str(iface.ip) for dummy, iface in interfaces if str(iface.ip) in vips}
         ask_arp([v for v in vips if v not in held] + params["peers"])
@@ -150,7 +151,7 @@ def main():
         answered = vrrp.neighbours(ip_json(module, "neigh"))
         # Join the VRRP group on the node's address on the VIP's network (any address if the VIP fits none).
         try:
-            local = vrrp.interface_for(vrrp.parse_vips(params["routing_vip"], [])[0], [], node, interfaces)[1].ip
+            local = vrrp.interface_for(addresses[0], addresses, node, interfaces)[1].ip
         except vrrp.VipError:
             local = "0.0.0.0"
         adverts = listen_adverts(str(local), params["listen_seconds"])
