@@ -46,6 +46,7 @@ DEFAULT_BASE_IMAGE = "debian:{release}-slim"
 LOCAL_BASE_TAG = "swarmops/lab-base:{release}"
 FIRST_HOST_INDEX = 11
 ENGINE_PORT = 2376
+METRICS_PORT = 9323
 SSH_USER = "docker"
 SSH_UID = 1000  # the first user the recipes add
 
@@ -508,6 +509,9 @@ def daemon_json(engine_labels: list[str], storage_driver: str = "") -> str:
         "tlscert": "/etc/docker/server.pem",
         "tlskey": "/etc/docker/server-key.pem",
         "labels": list(engine_labels),
+        # The engine's Prometheus metrics, as the monitoring role sets them (no experimental needed since 20.10):
+        # made with the machine, so the role finds nothing to restart on a new lab.
+        "metrics-addr": f"0.0.0.0:{METRICS_PORT}",
     }
     if storage_driver:
         config["storage-driver"] = storage_driver
