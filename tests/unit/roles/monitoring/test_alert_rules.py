@@ -28,7 +28,10 @@ def role_defaults() -> dict:
 
 def render(env, value, context):
     if isinstance(value, str) and "{{" in value:
-        return env.from_string(value).render(**context)
+        try:
+            return env.from_string(value).render(**context)
+        except jinja2.TemplateError:  # Ansible's own (lookup, ...): not used by the rules
+            return value
     if isinstance(value, dict):
         return {key: render(env, item, context) for key, item in value.items()}
     if isinstance(value, list):
