@@ -50,7 +50,10 @@ nodes:
   type: list
   elements: dict
 quorum:
-  description: C(managers), C(reachable), C(quorum), C(tolerated_failures), C(has_quorum), C(leader).
+  description: C(managers), C(reachable), C(quorum), C(tolerated_failures), C(has_quorum), C(leader), and
+    C(at_risk) (reachable managers no more than the quorum, so one more loss would lose it; the monitoring role's
+    C(SwarmQuorumAtRisk) alert). With RV(problems) it answers the monitoring alerts' questions from the API, for
+    playbooks that gate on health.
   returned: on a manager
   type: dict
 services:
