@@ -41,7 +41,8 @@ options:
   metrics_port:
     description:
       - Port on which the proxy serves its own Prometheus metrics at C(/metrics) (HAProxy's C(prometheus-exporter)
-        service, built in since 2.4); none leaves it out. Not published: Prometheus reaches it on the proxy's network.
+        service, built in since 2.4); none leaves it out. It is not published; Prometheus reaches it on the proxy's
+        network.
     type: int
   users:
     description:

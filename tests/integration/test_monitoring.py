@@ -51,7 +51,7 @@ def query(lab, promql):
 
 
 def targets(lab):
-    return [t for t in api(lab, PROMETHEUS, "/api/v1/targets?state=active")["data"]["activeTargets"]]
+    return list(api(lab, PROMETHEUS, "/api/v1/targets?state=active")["data"]["activeTargets"])
 
 
 def firing(lab, alertname):
@@ -95,8 +95,12 @@ def test_prometheus_finds_every_engine_node_exporter_and_proxy_and_they_are_up(l
 
 def test_alertmanagers_peer_with_each_other_on_different_managers(lab):
     assert all(len(ids) == 1 for ids in task_containers(lab, "alertmanager").values())
-    status = eventually(lambda: (lambda s: s if len(s["cluster"]["peers"]) == MANAGERS else None)(
-        api(lab, ALERTMANAGER, "/api/v2/status")), 60, 2)
+
+    def all_peers():
+        status = api(lab, ALERTMANAGER, "/api/v2/status")
+        return status if len(status["cluster"]["peers"]) == MANAGERS else None
+
+    status = eventually(all_peers, 60, 2)
     assert status["cluster"]["status"] == "ready"
     assert len({peer["address"] for peer in status["cluster"]["peers"]}) == MANAGERS
     # No instance advertises docker_gwbridge's address, which is the same on every node.

@@ -51,7 +51,7 @@ def inventory(store, archive):
         record = lab_lib.store_lib.read_config(store, machine)
         hosts[name] = {"ansible_host": record["Driver"]["IPAddress"],
                        "ansible_ssh_private_key_file": os.path.join(store, "machines", machine, "id_rsa")}
-    tls_name, tls_machine, _ = TLS_SERVER
+    tls_name, tls_machine = TLS_SERVER[:2]
     pki = os.path.join(store, "swarmops-pki")
     tls_ip = lab_lib.store_lib.read_config(store, tls_machine)["Driver"]["IPAddress"]
     tls_host = {"ansible_host": tls_ip,
@@ -212,7 +212,7 @@ def test_an_unreachable_socket_fails_naming_it(formed):
 
 
 def test_a_server_given_engine_tls_is_driven_from_the_controller_over_tls_only(servers):
-    name, machine, _ = TLS_SERVER
+    name, machine = TLS_SERVER[:2]
     first = servers.playbook("site.yml", "--tags", "bootstrap", "-e", "swarm_hosts=tls_nodes", live=True)
     again = servers.playbook("site.yml", "--tags", "bootstrap", "-e", "swarm_hosts=tls_nodes")
     assert recap(first)[name]["failed"] == 0 and recap(again)[name]["changed"] == 0

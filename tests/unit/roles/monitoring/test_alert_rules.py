@@ -21,7 +21,7 @@ def role_defaults() -> dict:
     """The role's defaults with their Jinja references resolved (a few passes: some name others)."""
     values = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
     env = jinja2.Environment(undefined=jinja2.ChainableUndefined)
-    for _ in range(3):
+    for dummy in range(3):
         values = {key: render(env, value, values) for key, value in values.items()}
     return values
 
@@ -61,13 +61,14 @@ def rules(tmp_path_factory):
 
 
 def test_rules_pass_promtool_check(promtool, rules):
-    proc = subprocess.run([promtool, "check", "rules", str(rules / "swarmops.yml")], capture_output=True, text=True)
+    proc = subprocess.run([promtool, "check", "rules", str(rules / "swarmops.yml")], capture_output=True, text=True,
+                          check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_alerts_fire_and_stay_quiet_as_the_cases_say(promtool, rules):
     proc = subprocess.run([promtool, "test", "rules", "alert_rules_test.yml"], cwd=rules, capture_output=True,
-                          text=True)
+                          text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
