@@ -11,7 +11,7 @@ import time
 
 import pytest
 import yaml
-from labtools import ROOT, Lab, recap
+from labtools import ROOT, Lab, leaked, recap
 
 from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError, connect
@@ -128,9 +128,9 @@ def formed(servers):
     servers.packages_after_check = {machine: servers.sh(machine, "dpkg-query -W docker.io python3-docker")[0]
                                     for machine in MACHINES}
     timings = {}
-    for run in ("first_run", "second_run"):
+    for run, verbosity in (("first_run", ()), ("second_run", ("-vvv",))):
         started = time.monotonic()
-        setattr(servers, run, servers.playbook("site.yml", live=True))
+        setattr(servers, run, servers.playbook("site.yml", *verbosity, live=True))
         timings[run] = round(time.monotonic() - started, 1)
     # For the reader of a CI log: bare servers to the whole site, and the run that changes nothing.
     print(f"\nordinary servers: site.yml from bare servers {timings['first_run']} s, "
@@ -197,6 +197,12 @@ def test_registry_journal_and_route_answer_on_every_server(formed):
 def test_second_run_changes_nothing(formed):
     assert {name: counters["changed"] for name, counters in recap(formed.second_run).items()} == \
         {name: 0 for name in [*NAMES, "localhost"] if name in recap(formed.second_run)}
+
+
+def test_no_join_token_in_the_output_even_at_vvv(formed):
+    tokens = [formed.sh("srv-node1", f"docker swarm join-token -q {role}")[1].strip() for role in ("worker", "manager")]
+    assert all(token.startswith("SWMTKN-") for token in tokens)
+    assert leaked(formed.first_run + formed.second_run, tokens) == []
 
 
 def test_an_inventory_name_that_is_no_node_is_refused_by_name(formed):
