@@ -31,8 +31,9 @@ SERVERS = [
 TLS_SERVER = ("tls-a.servers.test", "srv-node6", "bookworm")
 NAMES = [server[0] for server in SERVERS]
 MACHINES = [server[1] for server in SERVERS]
-LAB_IMAGES = {"swarmops/lab-app:1": "app", "swarmops/lab-registry:2": "registry",
-              "swarmops/lab-compose:1.29": "compose", "swarmops/lab-proxy:1": "proxy"}
+with open(os.path.join(ROOT, "roles", "machines", "defaults", "main.yml"), encoding="utf-8") as defaults:
+    # The images the lab's inventory runs, as the machines role makes them for lab machines.
+    LAB_IMAGES = {image["name"]: image["recipe"] for image in yaml.safe_load(defaults)["machines_lab_images"]}
 
 pytestmark = pytest.mark.xdist_group("servers")
 
