@@ -71,7 +71,7 @@ class Lab:
                        # the callbacks keep a result's diff only from -vvv on
                        *(["--check", "--diff", "-vvv"] if check_mode else []), check=False)
         status = re.search(rf"^{re.escape(host)} \| (\S+).* => ", out, re.M)
-        result, _ = json.JSONDecoder().raw_decode(out[status.end():])
+        result = json.JSONDecoder().raw_decode(out[status.end():])[0]
         return status.group(1).startswith("FAILED"), result
 
     def playbook(self, name, *extra, live=False, check=True):

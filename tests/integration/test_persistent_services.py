@@ -52,7 +52,7 @@ def catalog(lab, node):
     """The registry catalog read on the node at localhost:5000; None when it does not answer."""
     out = lab.run("ansible", node, "-m", "ansible.builtin.uri", "-a",
                   "url=http://localhost:5000/v2/_catalog return_content=true", check=False)
-    status, _, result = out.partition("=>")
+    status, dummy, result = out.partition("=>")
     return json.loads(result)["json"] if "SUCCESS" in status else None
 
 
@@ -198,8 +198,11 @@ def test_an_ha_service_keeps_its_data_when_its_node_is_lost(lab):
     lab.run("ansible", "localhost", "-m", "swarmops.ha.machine", "-a",
             json.dumps({"name": node, "state": "stopped", "storage_path": lab.store}))
     try:
-        elsewhere, moved = wait_for(lambda: (lambda t: t if t[0] != node else None)(running_task(lab, "journal")),
-                                    180, "the journal task to run on another node", interval=2)
+        def moved_elsewhere():
+            task = running_task(lab, "journal")
+            return task if task[0] != node else None
+
+        elsewhere, moved = wait_for(moved_elsewhere, 180, "the journal task to run on another node", interval=2)
         print(f"journal moved from {node} to {elsewhere} in {time.monotonic() - stopped:.0f}s")
         assert run_in(lab, elsewhere, moved, "cat", "/data/marker") == (0, f"{marker}\n")
         assert int(run_in(lab, elsewhere, moved, "sh", "-c", "grep -c . /data/journal.log")[1]) > 1

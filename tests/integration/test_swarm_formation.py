@@ -48,7 +48,7 @@ def test_swarm_info_reports_quorum_arithmetic(lab):
 def test_promote_refuses_unknown_names_and_even_counts_and_changes_nothing(lab):
     before = node_ls(lab)
     failed, result = lab.module("swarm_promote", {**connection(lab, lab.names[0]),
-                                                   "managers": [lab.names[0], "no-such-node"]})
+                                                  "managers": [lab.names[0], "no-such-node"]})
     assert failed and "managers: no-such-node not in this swarm" in result["msg"]
     failed, result = lab.module("swarm_promote", {**connection(lab, lab.names[0]), "manager_count": 4})
     assert failed and "4 managers" in result["msg"] and "allow_even" in result["msg"]
@@ -86,8 +86,8 @@ def test_swarm_node_sets_labels_and_availability_with_honest_check_mode(lab):
     name = lab.names[3]
     wanted = {"name": name, "labels": {"disk": "ssd"}, "availability": "drain"}
     failed, checked = lab.module("swarm_node", {**connection(lab, lab.names[0]), **wanted}, check_mode=True)
-    assert not failed and checked["changed"] and checked["diff"]["after"] == {"labels": {"disk": "ssd"},
-                                                                               "availability": "drain"}
+    assert not failed and checked["changed"]
+    assert checked["diff"]["after"] == {"labels": {"disk": "ssd"}, "availability": "drain"}
     assert node_spec(lab, name).get("Availability") == "active"
 
     failed, changed = node_module(lab, **wanted)

@@ -53,7 +53,7 @@ def events(run):
 
 
 def test_leader_loss_elects_a_new_leader_and_the_old_one_rejoins(loss_drills):
-    _, data = loss_drills
+    data = loss_drills[1]
     runs = [r for r in data["runs"] if r["drill"] == "leader_loss"]
     assert [r["profile"] for r in runs] == ["default", "tuned"]
     for run in runs:
@@ -62,12 +62,12 @@ def test_leader_loss_elects_a_new_leader_and_the_old_one_rejoins(loss_drills):
         old = run["target"]
         assert found[f"new leader (not {old})"] <= found[f"{old} down"] <= found["services converged"]
         assert run["waits"][0]["final"]["leader"] not in (None, old)
-        assert run["waits"][-1]["final"]["nodes"][old] == {"role": "manager", "status": "ready",
-                                                          "reachability": "reachable", "leader": False}
+        assert run["waits"][-1]["final"]["nodes"][old] == {
+            "role": "manager", "status": "ready", "reachability": "reachable", "leader": False}
 
 
 def test_worker_loss_moves_its_tasks_and_keeps_the_distributed_volume(loss_drills):
-    _, data = loss_drills
+    data = loss_drills[1]
     for run in (r for r in data["runs"] if r["drill"] == "worker_loss"):
         assert run["passed"], run["notes"]
         assert run["target"].startswith(PREFIX)
@@ -79,13 +79,13 @@ def test_worker_loss_moves_its_tasks_and_keeps_the_distributed_volume(loss_drill
 
 
 def test_the_drill_at_vvv_shows_no_join_token_or_unlock_key(lab, loss_drills):
-    out, _ = loss_drills
+    out = loss_drills[0]
     values = lab.swarm_secrets()
     assert not leaked(out, values), "swarm secrets in drill.yml -vvv output"
 
 
 def test_the_tuned_heartbeat_marks_a_lost_node_down_sooner(loss_drills):
-    _, data = loss_drills
+    data = loss_drills[1]
     down = {(r["drill"], r["profile"]): events(r)[f"{r['target']} down"] for r in data["runs"]}
     assert down[("worker_loss", "tuned")] < down[("worker_loss", "default")]
 
