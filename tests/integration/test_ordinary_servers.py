@@ -218,6 +218,26 @@ def test_an_unreachable_socket_fails_naming_it(formed):
     assert f"{SERVERS[3][0]} | FAILED" in out and "cannot reach the Docker engine at unix:///run/no-engine.sock" in out
 
 
+def test_engine_settings_the_engine_refuses_are_rolled_back_and_it_runs_on(formed):
+    """Engine 20.10 (Debian 12) has no dockerd --validate: the restart fails and the old file comes back;
+    engine 26 (Debian 13) refuses the file before anything is written."""
+    workers = dict(zip(NAMES[3:], MACHINES[3:], strict=True))
+    before = {machine: formed.sh(machine, "cat /etc/docker/daemon.json") for machine in workers.values()}
+    out = formed.playbook("site.yml", "--tags", "bootstrap", "--limit", ",".join(workers),
+                          "-e", json.dumps({"node_bootstrap_engine_settings": {"swarmops-no-such-setting": True}}),
+                          check=False)
+    assert out.count("the previous configuration is back and the engine runs with it") == len(workers)
+    for name, machine in workers.items():
+        assert recap(out)[name]["failed"] == 1
+        assert formed.sh(machine, "cat /etc/docker/daemon.json") == before[machine]
+        for attempt in range(30):
+            rc, state = formed.sh(machine, "docker info --format '{{.Swarm.LocalNodeState}}'")
+            if (rc, state) == (0, "active\n") or attempt == 29:
+                break
+            time.sleep(1)
+        assert (rc, state) == (0, "active\n")
+
+
 def test_a_server_given_engine_tls_is_driven_from_the_controller_over_tls_only(servers):
     name, machine = TLS_SERVER[:2]
     first = servers.playbook("site.yml", "--tags", "bootstrap", "-e", "swarm_hosts=tls_nodes", live=True)
