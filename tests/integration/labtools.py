@@ -105,3 +105,13 @@ def recap(output):
     for host, counters in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", output, re.MULTILINE):
         totals[host] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counters)}
     return totals
+
+
+def remove_stale_machines(client, names, store):
+    """Machines of these names left by an interrupted earlier session (another store) would block this lab."""
+    for name in names:
+        info = lab_lib.find_container(client, name)
+        owner = ((info or {}).get("Config", {}).get("Labels") or {}).get(lab_lib.LABEL_STORE)
+        if info is not None and owner != store:
+            print(f"removing {name}, left by an earlier session's store {owner}")
+            lab_lib.remove_machine(client, owner, name)

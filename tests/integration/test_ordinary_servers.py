@@ -11,7 +11,7 @@ import time
 
 import pytest
 import yaml
-from labtools import ROOT, Lab, leaked, recap
+from labtools import ROOT, Lab, leaked, recap, remove_stale_machines
 
 from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError, connect
@@ -99,6 +99,7 @@ class Servers(Lab):
 def servers(tmp_path_factory, request, host_engine):
     store = str(tmp_path_factory.mktemp("servers-store"))
     work = tmp_path_factory.mktemp("servers")
+    remove_stale_machines(host_engine, [*MACHINES, TLS_SERVER[1]], store)
     for tag, recipe in LAB_IMAGES.items():
         lab_lib.ensure_image(host_engine, tag, recipe)
     archive = str(work / "lab-images.tar")
