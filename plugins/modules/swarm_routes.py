@@ -38,6 +38,12 @@ options:
     type: list
     elements: str
     default: []
+  metrics_port:
+    description:
+      - Port on which the proxy serves its own Prometheus metrics at C(/metrics) (HAProxy's C(prometheus-exporter)
+        service, built in since 2.4); none leaves it out. It is not published; Prometheus reaches it on the proxy's
+        network.
+    type: int
   users:
     description:
       - Names of the proxy's users. Their passwords are not given here; the proxy reads them from a C(userlist
@@ -117,6 +123,7 @@ def main():
             certificate=dict(type="str"),
             exclude=dict(type="list", elements="str", default=[]),
             users=dict(type="list", elements="str", default=[]),
+            metrics_port=dict(type="int"),
         ),
         supports_check_mode=True,
     )
@@ -128,7 +135,8 @@ def main():
         services = [s for s in api.services() if s["Spec"]["Name"] not in params["exclude"]]
         routes = routing.routes_from(services, image_ports(api, services), https=bool(params["certificate"]),
                                      users=set(params["users"]))
-        config = routing.haproxy_config(routes, slots=params["slots"], certificate=params["certificate"])
+        config = routing.haproxy_config(routes, slots=params["slots"], certificate=params["certificate"],
+                                        metrics_port=params["metrics_port"])
     module.exit_json(changed=False, routes=[dataclasses.asdict(r) for r in routes], config=config)
 
 

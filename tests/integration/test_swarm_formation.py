@@ -41,7 +41,7 @@ def test_swarm_info_reports_quorum_arithmetic(lab):
     failed, result = lab.module("swarm_info", connection(lab, lab.names[1]), lab.names[1])
     assert not failed
     assert result["quorum"] == {"managers": 3, "reachable": 3, "quorum": 2, "tolerated_failures": 1,
-                                "has_quorum": True, "leader": lab.names[0]}
+                                "has_quorum": True, "at_risk": False, "leader": lab.names[0]}
     assert [n["hostname"] for n in result["nodes"]] == lab.names
 
 
