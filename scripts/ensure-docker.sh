@@ -17,6 +17,7 @@ apt_install() {
 missing=()
 command -v debootstrap >/dev/null || missing+=(debootstrap)
 command -v ssh >/dev/null || missing+=(openssh-client)
+command -v promtool >/dev/null || missing+=(prometheus)  # promtool, for the monitoring role's rule tests
 if ! engine_answers; then
   command -v dockerd >/dev/null || missing+=(docker.io iptables)
 fi
