@@ -107,6 +107,19 @@ def recap(output):
     return totals
 
 
+def changed_tasks(output):
+    """{host: [tasks that changed it]} from a playbook's output, to say why a run that should change nothing did."""
+    found, task = {}, None
+    for line in output.splitlines():
+        header = re.match(r"^\s*TASK \[(.*)\]", line)
+        if header:
+            task = header.group(1)
+        hit = re.match(r"^\s*changed: \[([^\]]+)\]", line)
+        if hit:
+            found.setdefault(hit.group(1).split(" -> ")[0], []).append(task)
+    return found
+
+
 def remove_stale_machines(client, names, store):
     """Machines of these names left by an interrupted earlier session (another store) would block this lab."""
     for name in names:

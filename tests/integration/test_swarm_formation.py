@@ -2,7 +2,7 @@
 
 import re
 
-from labtools import NODES, PREFIX, leaked, recap
+from labtools import NODES, PREFIX, changed_tasks, leaked, recap
 
 from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
 from ansible_collections.swarmops.ha.plugins.module_utils import swarm as swarm_lib
@@ -113,9 +113,10 @@ def test_swarm_node_refuses_unknown_nodes_and_removing_a_live_one(lab):
 def test_node_labels_from_the_inventory_are_applied_once(lab):
     labelled = recap(lab.playbook("site.yml", "--tags", "swarm", "-e", '{"swarm_node_labels": {"tier": "it"}}'))
     assert all(labelled[name]["changed"] == 1 for name in lab.names)
-    # merged with the labels other roles set: the routing role's on the proxy nodes (the managers) stays
+    # merged with the labels other roles set: the routing and monitoring roles' on the managers stay
     assert {name: node_spec(lab, name)["Labels"] for name in lab.names} == {
-        name: {"tier": "it", **({"swarmops.routing": "true"} if i < 3 else {})} for i, name in enumerate(lab.names)}
+        name: {"tier": "it", **({"swarmops.routing": "true", "swarmops.monitoring": "true"} if i < 3 else {})}
+        for i, name in enumerate(lab.names)}
     again = recap(lab.playbook("site.yml", "--tags", "swarm", "-e", '{"swarm_node_labels": {"tier": "it"}}'))
     assert all(again[name]["changed"] == 0 for name in lab.names)
 
@@ -131,9 +132,10 @@ def test_engine_labels_from_node_bootstrap_restart_the_engine_once(lab):
 
 def test_a_sixth_machine_joins_alone_and_leaves_cleanly(lab):
     sixth = f"{PREFIX}{NODES + 1}"
-    grown = recap(lab.playbook("site.yml", "-e", f"lab_nodes={NODES + 1}"))
+    out = lab.playbook("site.yml", "-e", f"lab_nodes={NODES + 1}")
+    grown = recap(out)
     assert grown[sixth]["changed"] >= 2 and grown[sixth]["failed"] == 0
-    assert {name: grown[name]["changed"] for name in lab.names} == dict.fromkeys(lab.names, 0)
+    assert {name: grown[name]["changed"] for name in lab.names} == dict.fromkeys(lab.names, 0), changed_tasks(out)
     assert node_ls(lab)[sixth] == ("worker", "ready", "")
 
     sixth_conn = lab_lib.engine_params(lab.record(sixth))
