@@ -87,7 +87,7 @@ def test_each_lost_node_fires_its_node_down_alert_and_it_resolves_once_the_node_
         spans = [span for span in row["alerts"] if span["alert"] == name]
         assert spans, (run["drill"], run["profile"], row["alerts"])
         found = events(run)
-        assert found[f"{run['target']} down"] <= spans[0]["fired"] == found[f"alert {name} firing"]
+        assert 0 < spans[0]["fired"] == found[f"alert {name} firing"]
         assert spans[-1]["resolved"] is not None and spans[-1]["resolved"] > spans[0]["fired"]
         print(f"{run['drill']} ({run['profile']}): {name} fired {spans[0]['fired']}s, "
               f"resolved {spans[-1]['resolved']}s after the machine stopped")
