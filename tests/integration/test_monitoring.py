@@ -107,6 +107,10 @@ def test_alertmanagers_peer_with_each_other_on_different_managers(lab):
     assert not any(peer["address"].startswith("172.18.") for peer in status["cluster"]["peers"])
 
 
+def short_alerts(lab, service):
+    return [a for a in firing(lab, "SwarmServiceShort") if a["labels"]["service"] == service]
+
+
 def test_a_service_wanting_more_than_the_nodes_hold_fires_the_short_alert_and_it_resolves(lab):
     """A lost node's SwarmNodeDown firing and resolving is checked by the failover drills, which read Alertmanager."""
     service = {**lab_lib.engine_params(lab.record(lab.names[0])), "name": "too-big", "image": "swarmops/lab-app:1",
@@ -116,15 +120,13 @@ def test_a_service_wanting_more_than_the_nodes_hold_fires_the_short_alert_and_it
     failed, result = lab.module("swarm_service", service)
     assert not failed, result
     try:
-        alerts = eventually(lambda: [a for a in firing(lab, "SwarmServiceShort") if a["labels"]["service"] == "too-big"],
-                            120, 2)
+        alerts = eventually(lambda: short_alerts(lab, "too-big"), 120, 2)
         print(f"SwarmServiceShort for too-big in Alertmanager {time.monotonic() - asked:.0f}s after it was created")
         assert alerts[0]["labels"]["severity"] == "warning"
     finally:
         failed, result = lab.module("swarm_service", {**service, "state": "absent"})
         assert not failed, result
-    eventually(lambda: not [a for a in firing(lab, "SwarmServiceShort") if a["labels"]["service"] == "too-big"],
-               90, 2)
+    eventually(lambda: not short_alerts(lab, "too-big"), 90, 2)
 
 
 def rule_sums(lab):
