@@ -82,7 +82,7 @@ def test_each_lost_node_fires_its_node_down_alert_and_it_resolves_once_the_node_
     """The monitoring role's Alertmanager, read by the drill through the routing proxy: the alerts in the report."""
     data = loss_drills[1]
     readme = (report / "loss" / "README.md").read_text()
-    for run, row in zip(data["runs"], data["summary"]):
+    for run, row in zip(data["runs"], data["summary"], strict=True):
         name = f"SwarmNodeDown node={run['target']}"
         spans = [span for span in row["alerts"] if span["alert"] == name]
         assert spans, (run["drill"], run["profile"], row["alerts"])
