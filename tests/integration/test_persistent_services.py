@@ -67,7 +67,8 @@ def remove_test_services(lab):
 def test_site_made_the_services_without_failure(lab):
     totals = recap(lab.first_run)
     assert all(counters["failed"] == 0 and counters["unreachable"] == 0 for counters in totals.values())
-    assert {s["Spec"]["Name"] for s in lab.engine(lab.names[0]).api.services()} == {"registry", "journal", "routing"}
+    assert {s["Spec"]["Name"] for s in lab.engine(lab.names[0]).api.services()} == {
+        "registry", "journal", "routing", "prometheus", "alertmanager", "node-exporter"}
 
 
 def test_the_registry_catalog_shows_the_pushed_image_from_every_node(lab):
@@ -79,8 +80,8 @@ def test_the_registry_catalog_shows_the_pushed_image_from_every_node(lab):
 
 
 def test_a_service_on_another_node_runs_an_image_pulled_from_the_registry(lab):
-    worker = lab.names[4]
-    assert not lab.engine(worker).api.images(name="localhost:5000/app")
+    # A node that has not pulled it yet (the journal service runs it on one node, wherever the swarm placed it).
+    worker = next(name for name in reversed(lab.names) if not lab.engine(name).api.images(name="localhost:5000/app"))
     failed, result = service_module(lab, "pulled", image="localhost:5000/app:1", command=["sleep", "600"],
                                     constraints=[f"node.hostname=={worker}"])
     assert not failed and result["changed"] and result["service"]["running"] == 1, result
