@@ -135,7 +135,12 @@ def test_a_sixth_machine_joins_alone_and_leaves_cleanly(lab):
     out = lab.playbook("site.yml", "-e", f"lab_nodes={NODES + 1}")
     grown = recap(out)
     assert grown[sixth]["changed"] >= 2 and grown[sixth]["failed"] == 0
-    assert {name: grown[name]["changed"] for name in lab.names} == dict.fromkeys(lab.names, 0), changed_tasks(out)
+    # test_five_managers_then_three_demotes_safely promoted and demoted the last two nodes: the swarm gave them new
+    # certificates, whose expiry the monitoring role writes for node-exporter. Nothing else changes on the others.
+    renewed = "swarmops.ha.monitoring : Write the certificates' expiry for node-exporter"
+    changes = changed_tasks(out)
+    assert {name: grown[name]["changed"] - (renewed in changes.get(name, [])) for name in lab.names} == dict.fromkeys(
+        lab.names, 0), changes
     assert node_ls(lab)[sixth] == ("worker", "ready", "")
 
     sixth_conn = lab_lib.engine_params(lab.record(sixth))
