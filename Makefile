@@ -29,9 +29,16 @@ run: setup engine
 	mkdir -p "$${MACHINE_STORAGE_PATH:-$$HOME/.docker/machine}"
 	$(BIN)/ansible-playbook playbooks/site.yml -e lab_nodes=$(LAB_NODES)
 
+# Three labs side by side: the Molecule scenarios (log in reports/ci/molecule.log), and pytest's two workers, one
+# on the shared integration lab and one on the ordinary servers' lab. Fails when either part fails.
 test: setup engine
-	$(BIN)/python -m pytest tests/unit tests/integration -n 2 --dist loadgroup $(PYTEST_ARGS)
-	$(MAKE) --no-print-directory molecule
+	@mkdir -p reports/ci
+	@echo "molecule test --all runs beside pytest; its log: reports/ci/molecule.log"
+	@$(MAKE) --no-print-directory molecule >reports/ci/molecule.log 2>&1 & molecule=$$!; \
+	$(BIN)/python -m pytest tests/unit tests/integration -n 2 --dist loadgroup $(PYTEST_ARGS); tests=$$?; \
+	wait $$molecule; scenarios=$$?; \
+	echo "--- molecule (exit $$scenarios), the end of reports/ci/molecule.log:"; tail -n 25 reports/ci/molecule.log; \
+	exit $$(( tests || scenarios ))
 
 unit: setup
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)

@@ -17,6 +17,9 @@ apt_install() {
 missing=()
 command -v debootstrap >/dev/null || missing+=(debootstrap)
 command -v ssh >/dev/null || missing+=(openssh-client)
+command -v promtool >/dev/null || missing+=(prometheus)  # promtool, for the monitoring role's rule tests
+# The browser tests drive the distribution's Chromium with Playwright (whose own browser download is not used).
+command -v chromium >/dev/null || command -v chromium-browser >/dev/null || missing+=(chromium)
 if ! engine_answers; then
   command -v dockerd >/dev/null || missing+=(docker.io iptables)
 fi

@@ -8,14 +8,18 @@ manager through an injected client and a clock, so the whole module is tested wi
 
 from __future__ import annotations
 
+import datetime
 import html
 import json
+import re
 import time
 
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError, DockerException, describe
 from ansible_collections.swarmops.ha.plugins.module_utils.swarm import natural_key, quorum
 
 NODE_WORDS = ("ready", "down", "unknown", "disconnected")
+# The label that says what an alert is about, in order of preference, for its name in a timeline.
+ALERT_SUBJECT_LABELS = ("node", "service", "proxy", "instance")
 MANAGER_WORDS = ("reachable", "unreachable", "leader")
 
 
@@ -87,17 +91,25 @@ def conditions_from(until: dict) -> list[dict]:
     if until.get("services_converged"):
         names = until.get("services")
         conditions.append({"name": "services converged", "kind": "converged", "services": names})
-    unknown = set(until) - {"leader", "leader_other_than", "nodes", "healthy", "services_converged", "services"}
+    for i, labels in enumerate(until.get("alerts_firing") or []):
+        if not isinstance(labels, dict) or not labels.get("alertname"):
+            raise DockerError(f"until.alerts_firing[{i}]: {labels!r} is not a dict of labels with an alertname")
+        conditions.append({"name": f"alert {alert_key(labels)} firing", "kind": "alert", "labels": labels})
+    if until.get("alerts_resolved"):
+        conditions.append({"name": "alerts resolved", "kind": "alerts_resolved"})
+    accepted = ("leader", "leader_other_than", "nodes", "healthy", "services_converged", "services",
+                "alerts_firing", "alerts_resolved")
+    unknown = set(until) - set(accepted)
     if unknown:
-        raise DockerError(f"until: {', '.join(sorted(unknown))} not understood (accepted: leader, leader_other_than, "
-                          f"nodes, healthy, services_converged, services)")
+        raise DockerError(f"until: {', '.join(sorted(unknown))} not understood (accepted: {', '.join(accepted)})")
     if not conditions:
-        raise DockerError("until: nothing to wait for (give leader, leader_other_than, nodes, healthy or "
-                          "services_converged)")
+        raise DockerError("until: nothing to wait for (give leader, leader_other_than, nodes, healthy, "
+                          "services_converged, alerts_firing or alerts_resolved)")
     return conditions
 
 
-def met(condition: dict, snap: dict) -> bool:
+def met(condition: dict, snap: dict, since: float = 0.0) -> bool:
+    """Whether the snapshot meets the condition; `alerts_resolved` counts only alerts active since `since`."""
     kind = condition["kind"]
     if kind == "leader":
         return snap["leader"] is not None
@@ -109,6 +121,11 @@ def met(condition: dict, snap: dict) -> bool:
         return converged(snap, condition["services"])
     if kind == "healthy":
         return not problems(snap)
+    if kind == "alert":
+        return any(all(alert["labels"].get(k) == v for k, v in condition["labels"].items())
+                   for alert in snap.get("alerts", {}).values())
+    if kind == "alerts_resolved":
+        return "alerts" in snap and not any(alert["since"] >= since for alert in snap["alerts"].values())
     node = snap["nodes"].get(condition["node"])
     if node is None:
         return False
@@ -126,39 +143,75 @@ def changes(before: dict | None, after: dict) -> list[tuple[str, str]]:
     found = []
     if after["error"] != before["error"]:
         found.append(("swarm", f"manager says: {after['error']}" if after["error"] else "manager answers"))
-    if after["error"]:
-        return found
-    if after["leader"] != before["leader"]:
-        found.append(("swarm", f"leader {after['leader']}" if after["leader"] else "no leader"))
-    for name in sorted(after["nodes"], key=natural_key):
-        now, then = after["nodes"][name], before["nodes"].get(name, {})
-        if now["status"] != then.get("status"):
-            found.append((name, now["status"]))
-        if now["reachability"] and now["reachability"] != then.get("reachability"):
-            found.append((name, now["reachability"]))
-    for name in sorted(after["services"]):
-        now, then = after["services"][name], before["services"].get(name)
-        if now != then:
-            found.append((f"service {name}", f"{now['running']}/{now['desired']} running"))
+    if not after["error"]:
+        if after["leader"] != before["leader"]:
+            found.append(("swarm", f"leader {after['leader']}" if after["leader"] else "no leader"))
+        for name in sorted(after["nodes"], key=natural_key):
+            now, then = after["nodes"][name], before["nodes"].get(name, {})
+            if now["status"] != then.get("status"):
+                found.append((name, now["status"]))
+            if now["reachability"] and now["reachability"] != then.get("reachability"):
+                found.append((name, now["reachability"]))
+        for name in sorted(after["services"]):
+            now, then = after["services"][name], before["services"].get(name)
+            if now != then:
+                found.append((f"service {name}", f"{now['running']}/{now['desired']} running"))
+    if "alerts" in after:
+        fired, gone = set(after["alerts"]), set(before.get("alerts", {}))
+        found += [(f"alert {key}", "firing") for key in sorted(fired - gone)]
+        found += [(f"alert {key}", "resolved") for key in sorted(gone - fired)]
     return found
+
+
+def alert_key(labels: dict) -> str:
+    """An alert's name in a timeline: `SwarmNodeDown node=node4`."""
+    about = next((f"{name}={labels[name]}" for name in ALERT_SUBJECT_LABELS if labels.get(name)), "")
+    return f"{labels.get('alertname', 'unnamed')} {about}".strip()
+
+
+def epoch(stamp: str) -> float:
+    """Seconds since the epoch of an RFC 3339 time as Alertmanager writes it (Python 3.9 reads no `Z` nor ns)."""
+    match = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)$", stamp)
+    if not match:
+        raise ValueError(f"{stamp!r} is not an RFC 3339 time")
+    whole, fraction, zone = match.groups()
+    offset = datetime.timezone.utc if zone == "Z" else datetime.datetime.strptime(zone.replace(":", ""), "%z").tzinfo
+    moment = datetime.datetime.strptime(whole, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=offset)
+    return moment.timestamp() + float(fraction or 0)
+
+
+def firing_alerts(answer: list[dict]) -> dict:
+    """{alert key: {labels, since}} of the active alerts in Alertmanager's /api/v2/alerts answer."""
+    return {alert_key(a["labels"]): {"labels": a["labels"], "since": epoch(a["startsAt"])}
+            for a in answer if a.get("status", {}).get("state", "active") == "active"}
 
 
 # Conditions on the whole swarm count only once the others hold: they tell when the swarm recovered from what the
 # others describe (a lost node's tasks still look running until the node is marked Down).
-AFTER_THE_REST = ("converged", "healthy")
+AFTER_THE_REST = ("converged", "healthy", "alerts_resolved")
 
 
 class SwarmWatcher:
     """Polls one manager until every condition was met once, recording when each was and every change seen."""
 
-    def __init__(self, read, clock=time.time, sleep=time.sleep):
-        self.read, self.clock, self.sleep = read, clock, sleep
+    def __init__(self, read, clock=time.time, sleep=time.sleep, read_alerts=None):
+        self.read, self.clock, self.sleep, self.read_alerts = read, clock, sleep, read_alerts
+        self.alerts, self.alerts_answered = None, False
 
     def look(self) -> dict:
         try:
-            return self.read()
+            snap = self.read()
         except (DockerException, OSError) as exc:  # no leader, no quorum, no answer: observations, not failures
-            return unavailable(describe(exc))
+            snap = unavailable(describe(exc))
+        if self.read_alerts:
+            try:
+                self.alerts = firing_alerts(self.read_alerts())
+                self.alerts_answered = True
+            except (OSError, ValueError, KeyError, TypeError):
+                pass  # Alertmanager's route may be on the node the drill took away: keep what was last seen
+            if self.alerts is not None:
+                snap["alerts"] = self.alerts
+        return snap
 
     def watch(self, conditions: list[dict], since: float, timeout: float, interval: float) -> dict:
         events, timeline, previous = {}, [], None
@@ -180,7 +233,7 @@ class SwarmWatcher:
                 rest_met = all(c["name"] in events for c in conditions if c["kind"] not in AFTER_THE_REST)
                 if condition["kind"] in AFTER_THE_REST and not rest_met:
                     continue
-                if condition["name"] not in events and met(condition, snap):
+                if condition["name"] not in events and met(condition, snap, since):
                     events[condition["name"]] = at
             previous, last = snap, now
             done = len(events) == len(conditions)
@@ -189,7 +242,7 @@ class SwarmWatcher:
                         "missing": [c["name"] for c in conditions if c["name"] not in events],
                         "problems": problems(snap),
                         "leaderless_seconds": round(leaderless, 2), "short_seconds": round(short, 2),
-                        "elapsed": round(now - since, 2)}
+                        "elapsed": round(now - since, 2), "alerts_answered": self.alerts_answered}
             self.sleep(interval)
 
 
@@ -226,6 +279,7 @@ def quorum_after(snap: dict, leaving: list[str]) -> str | None:
 # Reports ----------------------------------------------------------------------------------------------------------
 
 LEADER_COLOUR = "#2b6cb0"
+ALERT_COLOUR = "#e07020"
 STATUS_COLOURS = {"ready": "#3a9d5d", "reachable": "#3a9d5d", "down": "#c94c4c", "unreachable": "#c94c4c",
                   "unknown": "#9a9a9a", "disconnected": "#e0a030", "stopped": "#c94c4c"}
 
@@ -242,23 +296,44 @@ def summary_rows(runs: list[dict]) -> list[dict]:
             "passed": run.get("passed", False), "events": events,
             "leaderless_seconds": round(sum(w.get("leaderless_seconds", 0) for w in run.get("waits", [])), 2),
             "short_seconds": round(sum(w.get("short_seconds", 0) for w in run.get("waits", [])), 2),
-            "notes": run.get("notes", []),
+            "alerts": alert_spans(run), "notes": run.get("notes", []),
         })
     return rows
+
+
+def alert_spans(run: dict) -> list[dict]:
+    """Each alert seen firing during the run: first seen firing, and resolved (None while it still fires)."""
+    spans = []
+    for entry in run_timeline(run):
+        if entry["subject"].startswith("alert "):
+            name = entry["subject"][len("alert "):]
+            if entry["event"] == "firing":
+                spans.append({"alert": name, "fired": entry["t"], "resolved": None})
+            else:
+                for span in spans:
+                    if span["alert"] == name and span["resolved"] is None:
+                        span["resolved"] = entry["t"]
+    return spans
+
+
+def span_words(span: dict) -> str:
+    resolved = f"resolved {span['resolved']:g}s" if span["resolved"] is not None else "still firing"
+    return f"{span['alert']} fired {span['fired']:g}s, {resolved}"
 
 
 def markdown(runs: list[dict], title: str = "Failover drill") -> str:
     rows = summary_rows(runs)
     lines = [f"# {title}", "",
              "Times are seconds after the drill took the node away (t=0). `leaderless` is how long the observing "
-             "manager saw no leader; `short` how long some service ran fewer tasks than wanted.", "",
-             "| drill | profile | target | result | leaderless | short | events |",
-             "|---|---|---|---|---:|---:|---|"]
+             "manager saw no leader; `short` how long some service ran fewer tasks than wanted; `alerts` when "
+             "Alertmanager first listed each alert and when it no longer did.", "",
+             "| drill | profile | target | result | leaderless | short | events | alerts |",
+             "|---|---|---|---|---:|---:|---|---|"]
     for row in rows:
         events = "; ".join(f"{name} {t:g}s" for name, t in sorted(row["events"].items(), key=lambda e: e[1]))
         lines.append(f"| {row['drill']} | {row['profile']} | {row['target']} | "
                      f"{'passed' if row['passed'] else 'FAILED'} | {row['leaderless_seconds']:g} | "
-                     f"{row['short_seconds']:g} | {events} |")
+                     f"{row['short_seconds']:g} | {events} | {'; '.join(map(span_words, row['alerts']))} |")
     for run in runs:
         lines += ["", f"## {run['drill']} ({run.get('profile', 'default')}): {run.get('target', '')}", ""]
         lines += [f"- {note}" for note in run.get("notes", [])]
@@ -307,13 +382,15 @@ def intervals(changes: list[tuple[float, str]], end: float) -> list[tuple[float,
 def svg_timeline(run: dict, width: int = 900) -> str:
     """A row per node coloured by status, a blue bar over the leader, dashed lines where the drill acted."""
     timeline = run_timeline(run)
-    nodes = sorted({e["subject"] for e in timeline if not e["subject"].startswith(("swarm", "service ", "drill"))},
-                   key=natural_key)
+    nodes = sorted({e["subject"] for e in timeline
+                    if not e["subject"].startswith(("swarm", "service ", "drill", "alert "))}, key=natural_key)
+    alerts = alert_spans(run)
     marks = [e for e in timeline if e["subject"] == "drill"]
     end = max([e["t"] for e in timeline] + [1.0]) * 1.05
-    left, row_h, top = 110, 26, 40 + 16 * len(marks)
+    labels = nodes + [span["alert"] for span in alerts]
+    left, row_h, top = max([110] + [7 * len(label) + 20 for label in labels]), 26, 40 + 16 * len(marks)
     scale = (width - left - 20) / end
-    height = top + row_h * len(nodes) + 60
+    height = top + row_h * len(labels) + 60
 
     def x(t: float) -> float:
         return round(left + max(t, 0) * scale, 1)
@@ -339,7 +416,12 @@ def svg_timeline(run: dict, width: int = 900) -> str:
         for start, stop, leader in intervals(leaders, end):
             if leader == node:
                 parts.append(rect(start, stop, y + 1, 4, LEADER_COLOUR, f"{node} leader from {start:g}s"))
-    bottom = top + len(nodes) * row_h
+    for row, span in enumerate(alerts, start=len(nodes)):
+        y = top + row * row_h
+        stop = end if span["resolved"] is None else span["resolved"]
+        parts.append(f'<text x="10" y="{y + 17}">{html.escape(span["alert"])}</text>')
+        parts.append(rect(span["fired"], stop, y + 6, row_h - 8, ALERT_COLOUR, span_words(span)))
+    bottom = top + len(labels) * row_h
     for i, mark in enumerate(marks):
         label_y = 40 + 16 * i
         parts.append(f'<line x1="{x(mark["t"])}" y1="{label_y + 4}" x2="{x(mark["t"])}" y2="{bottom}" '
@@ -354,7 +436,7 @@ def svg_timeline(run: dict, width: int = 900) -> str:
                      f'stroke-width="1"/><text x="{x(tick)}" y="{axis_y + 16}" text-anchor="middle">{tick}s</text>')
     legend_y = axis_y + 36
     legend = [("ready", STATUS_COLOURS["ready"]), ("down", STATUS_COLOURS["down"]),
-              ("unknown", STATUS_COLOURS["unknown"]), ("leader", LEADER_COLOUR)]
+              ("unknown", STATUS_COLOURS["unknown"]), ("leader", LEADER_COLOUR), ("alert firing", ALERT_COLOUR)]
     for i, (word, colour) in enumerate(legend):
         parts.append(f'<rect x="{left + i * 90}" y="{legend_y - 10}" width="12" height="12" fill="{colour}"/>'
                      f'<text x="{left + i * 90 + 16}" y="{legend_y}">{word}</text>')

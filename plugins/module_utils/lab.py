@@ -47,6 +47,7 @@ DEFAULT_BASE_IMAGE = "debian:{release}-slim"
 LOCAL_BASE_TAG = "swarmops/lab-base:{release}"
 FIRST_HOST_INDEX = 11
 ENGINE_PORT = 2376
+METRICS_PORT = 9323
 SSH_USER = "docker"
 SSH_UID = 1000  # the first user the recipes add
 
@@ -232,6 +233,51 @@ RECIPES = {
         "EXPOSE 5000\n"
         'CMD ["/usr/bin/docker-registry", "serve", "/etc/docker/registry/config.yml"]\n',
         {"config.yml": REGISTRY_CONFIG},
+    ),
+    # The Prometheus stack from Debian's packages, at the paths of the official images (prom/prometheus,
+    # prom/alertmanager, prom/node-exporter), so the monitoring role runs either with the same command.
+    "prometheus": (
+        "FROM {base} AS build\n"
+        "RUN apt-get update && apt-get install -y --no-install-recommends prometheus \\\n"
+        " && mkdir -p /out/bin /out/etc/prometheus /out/prometheus /out/tmp \\\n"
+        " && cp /usr/bin/prometheus /usr/bin/promtool /out/bin/ \\\n"
+        " && cp -L -r --parents $(ldd /usr/bin/prometheus | grep -o '/[^ ]*') /usr/share/prometheus/web /out/ \\\n"
+        # The classic UI needs one file of moment-timezone, not its 200 MB of raw data.
+        " && rm -r /out/usr/share/prometheus/web/static/moment-timezone/data\n"
+        "FROM scratch\n"
+        "COPY --from=build /out/ /\n"
+        "EXPOSE 9090\n"
+        'ENTRYPOINT ["/bin/prometheus"]\n'
+        'CMD ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"]\n',
+        {},
+    ),
+    "alertmanager": (
+        "FROM {base} AS build\n"
+        # busybox, as in the official image: the role's command finds the task's own overlay address with a shell.
+        "RUN apt-get update && apt-get install -y --no-install-recommends prometheus-alertmanager busybox-static \\\n"
+        " && mkdir -p /out/bin /out/etc/alertmanager /out/alertmanager /out/tmp \\\n"
+        " && cp /usr/bin/prometheus-alertmanager /out/bin/alertmanager \\\n"
+        " && cp /usr/bin/amtool /bin/busybox /out/bin/ \\\n"
+        " && cp -L -r --parents $(ldd /usr/bin/prometheus-alertmanager | grep -o '/[^ ]*') "
+        "/usr/share/prometheus/alertmanager /out/\n"
+        "FROM scratch\n"
+        "COPY --from=build /out/ /\n"
+        'RUN ["/bin/busybox", "--install", "-s", "/bin"]\n'
+        "EXPOSE 9093 9094\n"
+        'ENTRYPOINT ["/bin/alertmanager"]\n'
+        'CMD ["--config.file=/etc/alertmanager/alertmanager.yml", "--storage.path=/alertmanager"]\n',
+        {},
+    ),
+    "node-exporter": (
+        "FROM {base} AS build\n"
+        "RUN apt-get update && apt-get install -y --no-install-recommends prometheus-node-exporter \\\n"
+        " && mkdir -p /out/bin /out/tmp && cp /usr/bin/prometheus-node-exporter /out/bin/node_exporter \\\n"
+        " && cp -L --parents $(ldd /usr/bin/prometheus-node-exporter | grep -o '/[^ ]*') /out/\n"
+        "FROM scratch\n"
+        "COPY --from=build /out/ /\n"
+        "EXPOSE 9100\n"
+        'ENTRYPOINT ["/bin/node_exporter"]\n',
+        {},
     ),
     "compose": (
         "FROM {base}\n"
@@ -494,6 +540,9 @@ def daemon_json(engine_labels: list[str], storage_driver: str = "") -> str:
         "tlscert": "/etc/docker/server.pem",
         "tlskey": "/etc/docker/server-key.pem",
         "labels": list(engine_labels),
+        # The engine's Prometheus metrics, as the monitoring role sets them (no experimental needed since 20.10):
+        # made with the machine, so the role finds nothing to restart on a new lab.
+        "metrics-addr": f"0.0.0.0:{METRICS_PORT}",
     }
     if storage_driver:
         config["storage-driver"] = storage_driver

@@ -171,10 +171,10 @@ HEALTH_URI = "/swarmops-health"
 
 def haproxy_config(routes: list[Route], slots: int = 10, certificate: str | None = None,
                    resolver: str = "127.0.0.11:53", dns_prefix: str = "tasks.", access_log: bool = False,
-                   connect_timeout_ms: int = 500) -> str:
+                   connect_timeout_ms: int = 500, metrics_port: int | None = None) -> str:
     """haproxy.cfg for the routes: one frontend on :80 (and :443 with a certificate), one backend per service whose
     servers are the service's tasks as the swarm's DNS lists them, re-resolved every second, so tasks that move
-    or scale need no reload.
+    or scale need no reload. With `metrics_port`, HAProxy's own Prometheus exporter answers /metrics there.
 
     A task whose machine dies answers nothing (no reset): the connect timeout, far below a client's, ends the
     attempt, the request goes to another task (redispatch on every retry), and the first failed connection takes
@@ -256,6 +256,11 @@ def haproxy_config(routes: list[Route], slots: int = 10, certificate: str | None
         lines.append(f"    server-template task 1-{slots} {dns_prefix}{route.service}:{route.port}")
     lines += ["", "backend no_route", "    http-request return status 404 content-type text/plain string "
               '"no route\\n"', ""]
+    if metrics_port:
+        # Not published: Prometheus reaches it on the proxy's overlay network (the monitoring role).
+        lines += ["frontend metrics", f"    bind :{metrics_port}", "    option dontlog-normal",
+                  "    http-request use-service prometheus-exporter if { path /metrics }",
+                  "    http-request return status 404", ""]
     return "\n".join(lines)
 
 

@@ -64,6 +64,8 @@ def quorum_facts(nodes: list[dict]) -> dict:
         "quorum": quorum(len(managers)),
         "tolerated_failures": tolerated_failures(len(managers)),
         "has_quorum": len(reachable) >= quorum(len(managers)),
+        # No failure left to tolerate: the monitoring role's SwarmQuorumAtRisk alert asks the same question.
+        "at_risk": len(reachable) <= quorum(len(managers)),
         "leader": next((n["hostname"] for n in managers if n["leader"]), None),
     }
 

@@ -26,10 +26,11 @@ options:
     description:
       - What to build. V(app) is busybox on scratch, V(registry) is Debian's docker-registry,
         V(compose) is Debian's docker-compose as the entrypoint, V(node) is the lab machine image (V(bare) one
-        without Docker), V(proxy) is Debian's HAProxy (the routing role's proxy).
+        without Docker), V(proxy) is Debian's HAProxy (the routing role's proxy), V(prometheus), V(alertmanager) and
+        V(node-exporter) are Debian's for the monitoring role.
       - Ignored with O(source=pull).
     type: str
-    choices: [app, bare, compose, node, proxy, registry]
+    choices: [alertmanager, app, bare, compose, node, node-exporter, prometheus, proxy, registry]
   source:
     description: V(build) from O(recipe) on the lab host, or V(pull) O(name) from its registry.
     type: str

@@ -62,7 +62,10 @@ settings:
   type: dict
   sample: {"autolock": false, "dispatcher_heartbeat": 5000000000, "task_history_limit": 5}
 quorum:
-  description: C(managers), C(reachable), C(quorum), C(tolerated_failures), C(has_quorum), C(leader).
+  description: C(managers), C(reachable), C(quorum), C(tolerated_failures), C(has_quorum), C(leader), and
+    C(at_risk) (reachable managers no more than the quorum, so one more loss would lose it; the monitoring role's
+    C(SwarmQuorumAtRisk) alert). With RV(problems) it answers the monitoring alerts' questions from the API, for
+    playbooks that gate on health.
   returned: on a manager
   type: dict
 services:

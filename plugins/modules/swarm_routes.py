@@ -38,6 +38,12 @@ options:
     type: list
     elements: str
     default: []
+  metrics_port:
+    description:
+      - Port on which the proxy serves its own Prometheus metrics at C(/metrics) (HAProxy's C(prometheus-exporter)
+        service, built in since 2.4); none leaves it out. It is not published; Prometheus reaches it on the proxy's
+        network.
+    type: int
   users:
     description:
       - Names of the proxy's users. Their passwords are not given here; the proxy reads them from a C(userlist
@@ -123,6 +129,7 @@ def main():
             exclude=dict(type="list", elements="str", default=[]),
             users=dict(type="list", elements="str", default=[]),
             access_log=dict(type="bool", default=False),
+            metrics_port=dict(type="int"),
         ),
         supports_check_mode=True,
     )
@@ -135,7 +142,7 @@ def main():
         routes = routing.routes_from(services, image_ports(api, services), https=bool(params["certificate"]),
                                      users=set(params["users"]))
         config = routing.haproxy_config(routes, slots=params["slots"], certificate=params["certificate"],
-                                        access_log=params["access_log"])
+                                        access_log=params["access_log"], metrics_port=params["metrics_port"])
     module.exit_json(changed=False, routes=[dataclasses.asdict(r) for r in routes], config=config)
 
 

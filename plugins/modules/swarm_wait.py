@@ -34,11 +34,39 @@ options:
         full strength (what RV(problems) lists otherwise).
       - C(services_converged) (bool) every service (or those named in C(services)) runs as many tasks as it wants,
         counting only tasks on Ready nodes.
-      - C(healthy) and C(services_converged) count only from the moment every other condition holds. Waiting for
-        node4 V(down) and C(services_converged), the time says when node4's tasks ran elsewhere, not that they
-        looked fine before the swarm noticed node4 was gone.
+      - C(alerts_firing) (list of dicts of alert labels, each with C(alertname)) Alertmanager lists an active alert
+        with those labels, for example C({alertname: SwarmNodeDown, node: node4}). Needs O(alerts).
+      - C(alerts_resolved) (bool) no alert that became active after O(since) is still active. Needs O(alerts).
+      - C(healthy), C(services_converged) and C(alerts_resolved) count only from the moment every other condition
+        holds. Waiting for node4 V(down) and C(services_converged), the time says when node4's tasks ran elsewhere,
+        not that they looked fine before the swarm noticed node4 was gone.
     type: dict
     required: true
+  alerts:
+    description:
+      - Also watch Alertmanager's active alerts (its C(/api/v2/alerts)); each alert that appears or goes is a
+        timeline entry (subject C(alert <alertname> <label>=<value>)).
+      - An Alertmanager that does not answer is no failure: the alerts last seen are kept.
+    type: dict
+    suboptions:
+      urls:
+        description: Base URLs of Alertmanager, tried in order at each look (one per manager's routing proxy).
+        type: list
+        elements: str
+        required: true
+      host:
+        description: Host header to send, the name the routing proxy serves Alertmanager by.
+        type: str
+      user:
+        description: User of the routing proxy's basic authentication.
+        type: str
+      password:
+        description: Password of O(alerts.user).
+        type: str
+      request_timeout:
+        description: Seconds each request may take.
+        type: float
+        default: 2
   since:
     description:
       - Epoch seconds (a float, as C(now().timestamp()) gives) that the returned times count from, typically the
@@ -123,14 +151,20 @@ problems:
   type: list
   elements: str
 final:
-  description: The last look at the swarm (C(leader), C(nodes), C(services), C(error)).
+  description: The last look at the swarm (C(leader), C(nodes), C(services), C(error), and C(alerts) with O(alerts)).
   returned: always
   type: dict
+alerts_answered:
+  description: Whether Alertmanager answered at least once (always V(false) without O(alerts)).
+  returned: always
+  type: bool
 """
 
+import json
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.urls import open_url
 
 from ansible_collections.swarmops.ha.plugins.module_utils import drill, validate
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect, docker_spec, module_errors
@@ -144,6 +178,13 @@ def main():
             wait_timeout=dict(type="int", default=120),
             interval=dict(type="float", default=0.5),
             fail_on_timeout=dict(type="bool", default=True),
+            alerts=dict(type="dict", options=dict(
+                urls=dict(type="list", elements="str", required=True),
+                host=dict(type="str"),
+                user=dict(type="str"),
+                password=dict(type="str", no_log=True),
+                request_timeout=dict(type="float", default=2),
+            )),
         ),
         supports_check_mode=True,
     )
@@ -153,17 +194,38 @@ def main():
         validate.integer("wait_timeout", params["wait_timeout"], 0, what="a number of seconds")
         validate.number("interval", params["interval"], 0.05, what="a number of seconds")
         conditions = drill.conditions_from(params["until"])
+        if not params["alerts"] and any(c["kind"] in ("alert", "alerts_resolved") for c in conditions):
+            module.fail_json(msg="until: alerts_firing and alerts_resolved need the alerts option "
+                                 "(Alertmanager's URLs)")
         api = connect(params).api
 
         def read() -> dict:
             return drill.snapshot(api.nodes(), api.services(), api.tasks(filters={"desired-state": "running"}))
 
-        watcher = drill.SwarmWatcher(read)
+        watcher = drill.SwarmWatcher(read, read_alerts=alerts_reader(params["alerts"]) if params["alerts"] else None)
         result = watcher.watch(conditions, params["since"] or started, params["wait_timeout"], params["interval"])
     if not result["met"] and params["fail_on_timeout"]:
         module.fail_json(msg=f"swarm_wait: after {params['wait_timeout']}s still waiting for "
                              f"{', '.join(result['missing'])}", **result)
     module.exit_json(changed=False, **result)
+
+
+def alerts_reader(alerts: dict):
+    """A function returning Alertmanager's active alerts from the first of the URLs that answers."""
+    headers = {"Host": alerts["host"]} if alerts["host"] else {}
+
+    def read() -> list:
+        failure = None
+        for url in alerts["urls"]:
+            try:
+                response = open_url(f"{url.rstrip('/')}/api/v2/alerts?active=true&silenced=false&inhibited=false",
+                                    headers=headers, url_username=alerts["user"], url_password=alerts["password"],
+                                    force_basic_auth=bool(alerts["user"]), timeout=alerts["request_timeout"])
+                return json.loads(response.read())
+            except (OSError, ValueError) as exc:
+                failure = exc
+        raise OSError(f"no Alertmanager answered: {failure}")
+    return read
 
 
 if __name__ == "__main__":

@@ -3,9 +3,8 @@
 import os
 
 import pytest
-from labtools import Lab
+from labtools import Lab, remove_stale_machines
 
-from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect
 
 
@@ -42,13 +41,3 @@ def lab(tmp_path_factory, request, host_engine):
         yield the_lab
     finally:
         the_lab.playbook("teardown.yml", check=False)
-
-
-def remove_stale_machines(client, names, store):
-    """Machines of these names left by an interrupted earlier session (another store) would block this lab."""
-    for name in names:
-        info = lab_lib.find_container(client, name)
-        owner = ((info or {}).get("Config", {}).get("Labels") or {}).get(lab_lib.LABEL_STORE)
-        if info is not None and owner != store:
-            print(f"removing {name}, left by an earlier session's store {owner}")
-            lab_lib.remove_machine(client, owner, name)

@@ -71,7 +71,7 @@ class Lab:
                        # the callbacks keep a result's diff only from -vvv on
                        *(["--check", "--diff", "-vvv"] if check_mode else []), check=False)
         status = re.search(rf"^{re.escape(host)} \| (\S+).* => ", out, re.M)
-        result, _ = json.JSONDecoder().raw_decode(out[status.end():])
+        result = json.JSONDecoder().raw_decode(out[status.end():])[0]
         return status.group(1).startswith("FAILED"), result
 
     def playbook(self, name, *extra, live=False, check=True):
@@ -105,3 +105,26 @@ def recap(output):
     for host, counters in re.findall(r"^(\S+)\s+:\s+(ok=.*)$", output, re.MULTILINE):
         totals[host] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counters)}
     return totals
+
+
+def changed_tasks(output):
+    """{host: [tasks that changed it]} from a playbook's output, to say why a run that should change nothing did."""
+    found, task = {}, None
+    for line in output.splitlines():
+        header = re.match(r"^\s*TASK \[(.*)\]", line)
+        if header:
+            task = header.group(1)
+        hit = re.match(r"^\s*changed: \[([^\]]+)\]", line)
+        if hit:
+            found.setdefault(hit.group(1).split(" -> ")[0], []).append(task)
+    return found
+
+
+def remove_stale_machines(client, names, store):
+    """Machines of these names left by an interrupted earlier session (another store) would block this lab."""
+    for name in names:
+        info = lab_lib.find_container(client, name)
+        owner = ((info or {}).get("Config", {}).get("Labels") or {}).get(lab_lib.LABEL_STORE)
+        if info is not None and owner != store:
+            print(f"removing {name}, left by an earlier session's store {owner}")
+            lab_lib.remove_machine(client, owner, name)

@@ -4,41 +4,57 @@ runs every module on the servers themselves over SSH, and gives the guide's swar
 its route."""
 
 import concurrent.futures
+import ipaddress
 import json
 import os
+import re
 import subprocess
 import time
 
+import browser
 import pytest
 import yaml
-from labtools import ROOT, Lab, recap
+from labtools import PREFIX, ROOT, Lab, leaked, recap, remove_stale_machines
+from labtools import SUBNET as SHARED_SUBNET
 
 from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError, connect
 
-NETWORK = "swarmops-srv"
-SUBNET = "172.30.96.0/24"
+# Two checkouts side by side (SWARMOPS_IT_PREFIX, SWARMOPS_IT_SUBNET, see labtools): this lab's machines are named
+# after the prefix, on the /24 after the shared lab's; CI uses the defaults.
+if "SWARMOPS_IT_PREFIX" in os.environ or "SWARMOPS_IT_SUBNET" in os.environ:
+    MACHINE_PREFIX, NETWORK = f"{PREFIX}-srv", f"swarmops-{PREFIX}-srv"
+    SUBNET = str(ipaddress.ip_network(SHARED_SUBNET).network_address + 256) + "/24"
+else:
+    MACHINE_PREFIX, NETWORK, SUBNET = "srv-node", "swarmops-srv", "172.30.96.0/24"
 # (inventory name, machine and hostname, Debian release): managers first, engines 20.10 (11, 12) and 26 (13).
 SERVERS = [
-    ("mgr-a.servers.test", "srv-node1", "bullseye"),
-    ("mgr-b.servers.test", "srv-node2", "bookworm"),
-    ("mgr-c.servers.test", "srv-node3", "trixie"),
-    ("wrk-a.servers.test", "srv-node4", "bookworm"),
-    ("wrk-b.servers.test", "srv-node5", "trixie"),
+    ("mgr-a.servers.test", f"{MACHINE_PREFIX}1", "bullseye"),
+    ("mgr-b.servers.test", f"{MACHINE_PREFIX}2", "bookworm"),
+    ("mgr-c.servers.test", f"{MACHINE_PREFIX}3", "trixie"),
+    ("wrk-a.servers.test", f"{MACHINE_PREFIX}4", "bookworm"),
+    ("wrk-b.servers.test", f"{MACHINE_PREFIX}5", "trixie"),
 ]
 # One more server, outside the swarm, has its engine served over TLS (node_bootstrap_engine_tls) and is then driven
 # from the controller like a docker-machine machine.
-TLS_SERVER = ("tls-a.servers.test", "srv-node6", "bookworm")
+TLS_SERVER = ("tls-a.servers.test", f"{MACHINE_PREFIX}6", "bookworm")
+# Served by the routing proxy on every manager (the lab's host names), and Cockpit's port on the managers.
+PROMETHEUS_HOST, ALERTMANAGER_HOST = "prometheus.swarmops.test", "alertmanager.swarmops.test"
+COCKPIT_PORT = 9090
+# The lab's Prometheus is Debian's, which serves its server-rendered pages under /classic (its React pages are not
+# packaged); they need no script to show targets and alerts.
+PROMETHEUS_PAGES = "/classic"
 NAMES = [server[0] for server in SERVERS]
 MACHINES = [server[1] for server in SERVERS]
-LAB_IMAGES = {"swarmops/lab-app:1": "app", "swarmops/lab-registry:2": "registry",
-              "swarmops/lab-compose:1.29": "compose", "swarmops/lab-proxy:1": "proxy"}
+with open(os.path.join(ROOT, "roles", "machines", "defaults", "main.yml"), encoding="utf-8") as defaults:
+    # The images the lab's inventory runs, as the machines role makes them for lab machines.
+    LAB_IMAGES = {image["name"]: image["recipe"] for image in yaml.safe_load(defaults)["machines_lab_images"]}
 
 pytestmark = pytest.mark.xdist_group("servers")
 
 
-def make_machine(client, store, machine, release):
-    return lab_lib.converge_machine(client, store, machine, "started",
+def make_machine(client, store, machine, release, state="started"):
+    return lab_lib.converge_machine(client, store, machine, state,
                                     {"kind": "bare", "release": release, "network": NETWORK, "subnet": SUBNET}, [])
 
 
@@ -51,7 +67,7 @@ def inventory(store, archive):
         record = lab_lib.store_lib.read_config(store, machine)
         hosts[name] = {"ansible_host": record["Driver"]["IPAddress"],
                        "ansible_ssh_private_key_file": os.path.join(store, "machines", machine, "id_rsa")}
-    tls_name, tls_machine, dummy = TLS_SERVER
+    tls_name, tls_machine = TLS_SERVER[:2]
     pki = os.path.join(store, "swarmops-pki")
     tls_ip = lab_lib.store_lib.read_config(store, tls_machine)["Driver"]["IPAddress"]
     tls_host = {"ansible_host": tls_ip,
@@ -61,7 +77,9 @@ def inventory(store, archive):
     return {"all": {
         "vars": {**lab_vars, "ansible_user": "docker", "swarm_advertise_addr": "{{ ansible_host }}",
                  # These servers cannot pull: the lab's images come as an archive, as on an air-gapped site.
-                 "node_bootstrap_image_archives": [{"archive": archive, "images": sorted(LAB_IMAGES)}]},
+                 "node_bootstrap_image_archives": [{"archive": archive, "images": sorted(LAB_IMAGES)}],
+                 # Cockpit on the managers, from the distribution's packages, on TLS from the collection's CA.
+                 "monitoring_cockpit": True, "monitoring_cockpit_port": COCKPIT_PORT},
         "children": {
             "swarm_managers": {"hosts": {name: hosts[name] for name in NAMES[:3]}},
             "swarm_workers": {"hosts": {name: hosts[name] for name in NAMES[3:]}},
@@ -98,6 +116,7 @@ class Servers(Lab):
 def servers(tmp_path_factory, request, host_engine):
     store = str(tmp_path_factory.mktemp("servers-store"))
     work = tmp_path_factory.mktemp("servers")
+    remove_stale_machines(host_engine, [*MACHINES, TLS_SERVER[1]], store)
     for tag, recipe in LAB_IMAGES.items():
         lab_lib.ensure_image(host_engine, tag, recipe)
     archive = str(work / "lab-images.tar")
@@ -128,9 +147,9 @@ def formed(servers):
     servers.packages_after_check = {machine: servers.sh(machine, "dpkg-query -W docker.io python3-docker")[0]
                                     for machine in MACHINES}
     timings = {}
-    for run in ("first_run", "second_run"):
+    for run, verbosity in (("first_run", ()), ("second_run", ("-vvv",))):
         started = time.monotonic()
-        setattr(servers, run, servers.playbook("site.yml", live=True))
+        setattr(servers, run, servers.playbook("site.yml", *verbosity, live=True))
         timings[run] = round(time.monotonic() - started, 1)
     # For the reader of a CI log: bare servers to the whole site, and the run that changes nothing.
     print(f"\nordinary servers: site.yml from bare servers {timings['first_run']} s, "
@@ -159,10 +178,13 @@ def test_check_mode_on_bare_servers_installs_nothing(formed):
 
 def test_site_forms_the_guides_swarm_on_the_servers_hostnames(formed):
     assert all(counters["failed"] == 0 for counters in recap(formed.first_run).values())
-    rc, out = formed.sh("srv-node1", "docker node ls --format '{{.Hostname}} {{.Status}} {{.ManagerStatus}}'")
+    rc, out = formed.sh(MACHINES[0], "docker node ls --format '{{.Hostname}} {{.Status}} {{.ManagerStatus}}'")
     assert rc == 0
-    assert sorted(out.split("\n")[:-1]) == ["srv-node1 Ready Leader", "srv-node2 Ready Reachable",
-                                            "srv-node3 Ready Reachable", "srv-node4 Ready ", "srv-node5 Ready "]
+    nodes = dict(line.split(" ", 1) for line in out.split("\n")[:-1])
+    # The guide's shape: the managers are the first three servers, one of them Leader (engines restart when their
+    # settings change, and leadership may move), the workers the other two.
+    assert sorted(nodes[machine] for machine in MACHINES[:3]) == ["Ready Leader", "Ready Reachable", "Ready Reachable"]
+    assert [nodes[machine] for machine in MACHINES[3:]] == ["Ready ", "Ready "]
 
 
 def test_servers_run_the_engines_of_their_release_with_the_sdk_on_python_3_9_and_later(formed):
@@ -199,10 +221,126 @@ def test_second_run_changes_nothing(formed):
         {name: 0 for name in [*NAMES, "localhost"] if name in recap(formed.second_run)}
 
 
+def address(servers, machine):
+    return lab_lib.store_lib.read_config(servers.store, machine)["Driver"]["IPAddress"]
+
+
+@pytest.fixture(scope="module")
+def chromium(servers):
+    """Debian's Chromium, resolving the routes' host names to the first manager (its routing proxy)."""
+    manager = address(servers, MACHINES[0])
+    with browser.chromium({PROMETHEUS_HOST: manager, ALERTMANAGER_HOST: manager}) as the_browser:
+        yield the_browser
+
+
+def wait_for(what, probe, timeout, interval=3):
+    """probe() until it returns something true; fails naming what was awaited and the last answer."""
+    deadline, last = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        try:
+            last = probe()
+        except OSError as error:  # a route or an engine not answering yet
+            last = error
+        if last and not isinstance(last, Exception):
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"{what} not seen within {timeout} s; last: {last!r}"[:2000])
+
+
+def test_prometheus_targets_page_lists_every_engine_and_node_exporter_up(formed, chromium):
+    page = chromium.new_page()
+    counts = {}
+
+    def all_up():
+        page.goto(f"http://{PROMETHEUS_HOST}{PROMETHEUS_PAGES}/targets", wait_until="load")
+        text = page.inner_text("body")
+        counts.update({job: re.search(rf"\b{job} \((\d+)/(\d+) up\)", text) for job in ("engine", "node")})
+        return all(found and found.group(1) == found.group(2) == str(len(SERVERS)) for found in counts.values())
+
+    try:
+        wait_for("every engine and node-exporter UP on Prometheus's targets page", all_up, 90)
+        assert page.locator("text=UP").count() >= 2 * len(SERVERS)
+    finally:
+        browser.screenshot(page, "prometheus-targets")
+        page.close()
+
+
+def test_cockpit_serves_its_login_page_on_tls_from_the_collections_ca(formed, chromium):
+    ca_file = os.path.join(formed.store, "swarmops-pki", "ca.crt")
+    context = chromium.new_context(ignore_https_errors=True)  # the chain is checked below, with the CA alone
+    try:
+        for machine in MACHINES[:3]:
+            manager = address(formed, machine)
+            certificate = browser.served_certificate(manager, COCKPIT_PORT, ca_file)
+            assert ("IP Address", manager) in certificate["subjectAltName"]
+            page = context.new_page()
+            page.goto(f"https://{manager}:{COCKPIT_PORT}/", wait_until="load")
+            page.wait_for_selector("#login-user-input", state="visible", timeout=30000)
+            browser.screenshot(page, f"cockpit-login-{machine}")
+            assert page.locator("#login-password-input").count() == 1
+            assert page.locator("#login-button").count() == 1
+        for machine in MACHINES[3:]:  # Cockpit runs on the managers only
+            rc, listening = formed.sh(machine, "ss -Htln")
+            assert rc == 0 and f":{COCKPIT_PORT} " not in listening
+    finally:
+        context.close()
+
+
+def test_a_stopped_worker_is_a_firing_alert_in_prometheus_and_alertmanager_then_the_swarm_heals(formed, chromium):
+    worker, release = SERVERS[4][1:]
+    manager = address(formed, MACHINES[0])
+    make_machine(formed.client, formed.store, worker, release, state="stopped")
+    try:
+        def firing():
+            alerts = json.loads(browser.fetch(manager, "/api/v2/alerts?active=true", ALERTMANAGER_HOST))
+            return [alert for alert in alerts if alert["labels"].get("alertname") == "SwarmNodeDown"
+                    and alert["labels"].get("node") == worker]
+        wait_for(f"SwarmNodeDown for {worker} in Alertmanager", firing, 120)
+        page = chromium.new_page()
+        try:
+            # Debian's Alertmanager ships no web application (its landing page says so): its alert list is the
+            # API's, which the browser shows as it comes.
+            page.goto(f"http://{ALERTMANAGER_HOST}/api/v2/alerts?filter=alertname%3D%22SwarmNodeDown%22",
+                      wait_until="load")
+            browser.screenshot(page, "alertmanager-alerts")
+            listed = json.loads(page.inner_text("body"))
+            assert [alert["labels"]["node"] for alert in listed] == [worker]
+            assert listed[0]["status"]["state"] == "active"
+            page.goto(f"http://{PROMETHEUS_HOST}{PROMETHEUS_PAGES}/alerts", wait_until="load")
+            browser.screenshot(page, "prometheus-alerts")
+            text = page.inner_text("body")
+            assert re.search(r"SwarmNodeDown \(1 active\)", text), text[:2000]
+            assert "firing" in page.content().lower() and worker in page.content()
+        finally:
+            page.close()
+    finally:
+        make_machine(formed.client, formed.store, worker, release)
+
+    def healthy():
+        rc, out = formed.sh(MACHINES[0], "docker node ls --format '{{.Hostname}} {{.Status}}'")
+        nodes = dict(line.split(" ", 1) for line in out.split("\n")[:-1]) if rc == 0 else {}
+        if any(nodes.get(machine) != "Ready" for machine in MACHINES):
+            return False
+        rc, services = formed.sh(MACHINES[0], "docker service ls --format '{{.Name}} {{.Replicas}}'")
+        replicas = [line.split()[1].split("/") for line in services.split("\n")[:-1]]
+        return rc == 0 and all(running == wanted for running, wanted in replicas)
+
+    def resolved():
+        return not firing()
+    wait_for(f"{worker} Ready again and every service at full strength", healthy, 300)
+    wait_for(f"SwarmNodeDown for {worker} resolved in Alertmanager", resolved, 120)
+
+
+def test_no_join_token_in_the_output_even_at_vvv(formed):
+    tokens = [formed.sh(MACHINES[0], f"docker swarm join-token -q {role}")[1].strip() for role in ("worker", "manager")]
+    assert all(token.startswith("SWMTKN-") for token in tokens)
+    assert leaked(formed.first_run + formed.second_run, tokens) == []
+
+
 def test_an_inventory_name_that_is_no_node_is_refused_by_name(formed):
     out = formed.run("ansible", "-i", formed.inventory_path, SERVERS[0][0], "-b", "-m", "swarmops.ha.swarm_node",
                      "-a", json.dumps({"name": SERVERS[3][0], "availability": "drain"}), check=False)
-    assert f"{SERVERS[3][0]}" in out and "FAILED" in out and "srv-node4" in out
+    assert f"{SERVERS[3][0]}" in out and "FAILED" in out and MACHINES[3] in out
 
 
 def test_an_unreachable_socket_fails_naming_it(formed):
@@ -211,8 +349,29 @@ def test_an_unreachable_socket_fails_naming_it(formed):
     assert f"{SERVERS[3][0]} | FAILED" in out and "cannot reach the Docker engine at unix:///run/no-engine.sock" in out
 
 
+def test_engine_settings_the_engine_refuses_are_rolled_back_and_it_runs_on(formed):
+    """Engine 20.10 (Debian 12) has no dockerd --validate: the restart fails and the old file comes back;
+    engine 26 (Debian 13) refuses the file before anything is written."""
+    workers = dict(zip(NAMES[3:], MACHINES[3:], strict=True))
+    before = {machine: formed.sh(machine, "cat /etc/docker/daemon.json") for machine in workers.values()}
+    out = formed.playbook("site.yml", "--tags", "bootstrap", "--limit", ",".join(workers),
+                          "-e", json.dumps({"node_bootstrap_engine_settings": {"swarmops-no-such-setting": True}}),
+                          check=False)
+    for name, machine in workers.items():
+        assert re.search(rf"^fatal: \[{re.escape(name)}\].*the previous configuration is back and the engine runs",
+                         out, re.MULTILINE), name
+        assert recap(out)[name]["failed"] == 1
+        assert formed.sh(machine, "cat /etc/docker/daemon.json") == before[machine]
+        for attempt in range(30):
+            rc, state = formed.sh(machine, "docker info --format '{{.Swarm.LocalNodeState}}'")
+            if (rc, state) == (0, "active\n") or attempt == 29:
+                break
+            time.sleep(1)
+        assert (rc, state) == (0, "active\n")
+
+
 def test_a_server_given_engine_tls_is_driven_from_the_controller_over_tls_only(servers):
-    name, machine, dummy = TLS_SERVER
+    name, machine = TLS_SERVER[:2]
     first = servers.playbook("site.yml", "--tags", "bootstrap", "-e", "swarm_hosts=tls_nodes", live=True)
     again = servers.playbook("site.yml", "--tags", "bootstrap", "-e", "swarm_hosts=tls_nodes")
     assert recap(first)[name]["failed"] == 0 and recap(again)[name]["changed"] == 0

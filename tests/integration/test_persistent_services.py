@@ -52,7 +52,7 @@ def catalog(lab, node):
     """The registry catalog read on the node at localhost:5000; None when it does not answer."""
     out = lab.run("ansible", node, "-m", "ansible.builtin.uri", "-a",
                   "url=http://localhost:5000/v2/_catalog return_content=true", check=False)
-    status, _, result = out.partition("=>")
+    status, dummy, result = out.partition("=>")
     return json.loads(result)["json"] if "SUCCESS" in status else None
 
 
@@ -67,7 +67,8 @@ def remove_test_services(lab):
 def test_site_made_the_services_without_failure(lab):
     totals = recap(lab.first_run)
     assert all(counters["failed"] == 0 and counters["unreachable"] == 0 for counters in totals.values())
-    assert {s["Spec"]["Name"] for s in lab.engine(lab.names[0]).api.services()} == {"registry", "journal", "routing"}
+    assert {s["Spec"]["Name"] for s in lab.engine(lab.names[0]).api.services()} == {
+        "registry", "journal", "routing", "prometheus", "alertmanager", "node-exporter"}
 
 
 def test_the_registry_catalog_shows_the_pushed_image_from_every_node(lab):
@@ -79,8 +80,8 @@ def test_the_registry_catalog_shows_the_pushed_image_from_every_node(lab):
 
 
 def test_a_service_on_another_node_runs_an_image_pulled_from_the_registry(lab):
-    worker = lab.names[4]
-    assert not lab.engine(worker).api.images(name="localhost:5000/app")
+    # A node that has not pulled it yet (the journal service runs it on one node, wherever the swarm placed it).
+    worker = next(name for name in reversed(lab.names) if not lab.engine(name).api.images(name="localhost:5000/app"))
     failed, result = service_module(lab, "pulled", image="localhost:5000/app:1", command=["sleep", "600"],
                                     constraints=[f"node.hostname=={worker}"])
     assert not failed and result["changed"] and result["service"]["running"] == 1, result
@@ -198,8 +199,11 @@ def test_an_ha_service_keeps_its_data_when_its_node_is_lost(lab):
     lab.run("ansible", "localhost", "-m", "swarmops.ha.machine", "-a",
             json.dumps({"name": node, "state": "stopped", "storage_path": lab.store}))
     try:
-        elsewhere, moved = wait_for(lambda: (lambda t: t if t[0] != node else None)(running_task(lab, "journal")),
-                                    180, "the journal task to run on another node", interval=2)
+        def moved_elsewhere():
+            task = running_task(lab, "journal")
+            return task if task[0] != node else None
+
+        elsewhere, moved = wait_for(moved_elsewhere, 180, "the journal task to run on another node", interval=2)
         print(f"journal moved from {node} to {elsewhere} in {time.monotonic() - stopped:.0f}s")
         assert run_in(lab, elsewhere, moved, "cat", "/data/marker") == (0, f"{marker}\n")
         assert int(run_in(lab, elsewhere, moved, "sh", "-c", "grep -c . /data/journal.log")[1]) > 1

@@ -53,7 +53,7 @@ def events(run):
 
 
 def test_leader_loss_elects_a_new_leader_and_the_old_one_rejoins(loss_drills):
-    _, data = loss_drills
+    data = loss_drills[1]
     runs = [r for r in data["runs"] if r["drill"] == "leader_loss"]
     assert [r["profile"] for r in runs] == ["default", "tuned"]
     for run in runs:
@@ -62,12 +62,12 @@ def test_leader_loss_elects_a_new_leader_and_the_old_one_rejoins(loss_drills):
         old = run["target"]
         assert found[f"new leader (not {old})"] <= found[f"{old} down"] <= found["services converged"]
         assert run["waits"][0]["final"]["leader"] not in (None, old)
-        assert run["waits"][-1]["final"]["nodes"][old] == {"role": "manager", "status": "ready",
-                                                          "reachability": "reachable", "leader": False}
+        assert run["waits"][-1]["final"]["nodes"][old] == {
+            "role": "manager", "status": "ready", "reachability": "reachable", "leader": False}
 
 
 def test_worker_loss_moves_its_tasks_and_keeps_the_distributed_volume(loss_drills):
-    _, data = loss_drills
+    data = loss_drills[1]
     for run in (r for r in data["runs"] if r["drill"] == "worker_loss"):
         assert run["passed"], run["notes"]
         assert run["target"].startswith(PREFIX)
@@ -78,14 +78,32 @@ def test_worker_loss_moves_its_tasks_and_keeps_the_distributed_volume(loss_drill
         assert probe == {"desired": 5, "running": 5}  # five tasks on four nodes while the target was down
 
 
+def test_each_lost_node_fires_its_node_down_alert_and_it_resolves_once_the_node_is_back(loss_drills, report):
+    """The monitoring role's Alertmanager, read by the drill through the routing proxy: the alerts in the report."""
+    data = loss_drills[1]
+    readme = (report / "loss" / "README.md").read_text()
+    for run, row in zip(data["runs"], data["summary"], strict=True):
+        name = f"SwarmNodeDown node={run['target']}"
+        spans = [span for span in row["alerts"] if span["alert"] == name]
+        assert spans, (run["drill"], run["profile"], row["alerts"])
+        found = events(run)
+        assert 0 < spans[0]["fired"] == found[f"alert {name} firing"]
+        assert spans[-1]["resolved"] is not None and spans[-1]["resolved"] > spans[0]["fired"]
+        print(f"{run['drill']} ({run['profile']}): {name} fired {spans[0]['fired']}s, "
+              f"resolved {spans[-1]['resolved']}s after the machine stopped")
+        svg = ET.parse(report / "loss" / f"{run['drill'].replace('_', '-')}-{run['profile']}.svg").getroot()
+        assert name in [text.text for text in svg.iter("{http://www.w3.org/2000/svg}text")]
+    assert readme.count("SwarmNodeDown node=") >= 4
+
+
 def test_the_drill_at_vvv_shows_no_join_token_or_unlock_key(lab, loss_drills):
-    out, _ = loss_drills
+    out = loss_drills[0]
     values = lab.swarm_secrets()
     assert not leaked(out, values), "swarm secrets in drill.yml -vvv output"
 
 
 def test_the_tuned_heartbeat_marks_a_lost_node_down_sooner(loss_drills):
-    _, data = loss_drills
+    data = loss_drills[1]
     down = {(r["drill"], r["profile"]): events(r)[f"{r['target']} down"] for r in data["runs"]}
     assert down[("worker_loss", "tuned")] < down[("worker_loss", "default")]
 

@@ -217,3 +217,83 @@ def test_convergence_counts_only_once_the_lost_node_is_marked_down():
                            since=clock.now, timeout=60, interval=1.0)
     assert result["events"] == {"n4 down": 1.0, "services converged": 2.0}
     assert result["short_seconds"] == 1.0
+
+
+def am_alert(name, starts="2026-12-04T10:00:30.123456789Z", **labels):
+    """One alert as Alertmanager's /api/v2/alerts lists it."""
+    return {"labels": {"alertname": name, "severity": "critical", **labels}, "startsAt": starts,
+            "status": {"state": "active"}}
+
+
+@pytest.mark.parametrize("stamp, seconds", [
+    ("2026-12-04T10:00:30Z", 1796378430.0),
+    ("2026-12-04T10:00:30.5Z", 1796378430.5),
+    ("2026-12-04T11:00:30.5+01:00", 1796378430.5),
+])
+def test_alertmanager_times_are_read_on_any_python(stamp, seconds):
+    assert drill.epoch(stamp) == seconds
+
+
+def test_an_alert_is_named_by_what_it_is_about_and_suppressed_ones_are_left_out():
+    answer = [am_alert("SwarmNodeDown", node="n4", instance="198.51.100.4:9323"),
+              am_alert("SwarmQuorumAtRisk"),
+              {**am_alert("DiskNearlyFull", node="n1"), "status": {"state": "suppressed"}}]
+    assert sorted(drill.firing_alerts(answer)) == ["SwarmNodeDown node=n4", "SwarmQuorumAtRisk"]
+    with pytest.raises(ValueError, match="not an RFC 3339 time"):
+        drill.firing_alerts([am_alert("X", starts="yesterday")])
+
+
+def test_alert_conditions_match_labels_and_resolved_counts_only_alerts_of_the_run():
+    since = drill.epoch("2026-12-04T10:00:00Z")
+    firing = drill.conditions_from({"alerts_firing": [{"alertname": "SwarmNodeDown", "node": "n4"}]})[0]
+    resolved = drill.conditions_from({"alerts_resolved": True})[0]
+    assert firing["name"] == "alert SwarmNodeDown node=n4 firing"
+    old = am_alert("CertificateExpiresSoon", starts="2026-12-01T00:00:00Z", node="n1")
+    snap = {**look(), "alerts": drill.firing_alerts([am_alert("SwarmNodeDown", node="n4"), old])}
+    assert drill.met(firing, snap, since) and not drill.met(resolved, snap, since)
+    snap = {**look(), "alerts": drill.firing_alerts([am_alert("SwarmNodeDown", node="n5"), old])}
+    assert not drill.met(firing, snap, since)
+    assert drill.met(resolved, {**look(), "alerts": drill.firing_alerts([old])}, since)
+    assert not drill.met(resolved, look(), since)  # no answer from Alertmanager is no proof
+    with pytest.raises(DockerError, match=r"until.alerts_firing\[0\]: .* with an alertname"):
+        drill.conditions_from({"alerts_firing": [{"node": "n4"}]})
+
+
+def test_watcher_records_alerts_firing_and_resolving_and_keeps_them_while_alertmanager_is_away():
+    clock = FakeClock()
+    since = clock.now
+    answers = iter([[], [am_alert("SwarmNodeDown", starts="1970-01-01T00:16:41Z", node="n4")], OSError("refused"),
+                    []])
+
+    def alerts():
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    watcher = drill.SwarmWatcher(look, clock=clock.time, sleep=clock.sleep, read_alerts=alerts)
+    result = watcher.watch(drill.conditions_from({"alerts_firing": [{"alertname": "SwarmNodeDown"}],
+                                                 "alerts_resolved": True}), since=since, timeout=60, interval=1.0)
+    assert result["met"] and result["alerts_answered"]
+    assert result["events"] == {"alert SwarmNodeDown firing": 1.0, "alerts resolved": 3.0}
+    alert_changes = [(e["t"], e["event"]) for e in result["timeline"] if e["subject"] == "alert SwarmNodeDown node=n4"]
+    assert alert_changes == [(1.0, "firing"), (3.0, "resolved")]
+
+
+def test_the_report_lists_each_alert_with_when_it_fired_and_resolved_in_the_table_and_the_picture():
+    run = run_record()
+    run["waits"][0]["timeline"] += [{"t": 20.0, "subject": "alert SwarmNodeDown node=n1", "event": "firing"},
+                                    {"t": 21.0, "subject": "alert SwarmQuorumAtRisk", "event": "firing"}]
+    run["waits"][1]["timeline"] += [{"t": 30.0, "subject": "alert SwarmNodeDown node=n1", "event": "firing"},
+                                    {"t": 45.5, "subject": "alert SwarmNodeDown node=n1", "event": "resolved"}]
+    assert drill.alert_spans(run) == [{"alert": "SwarmNodeDown node=n1", "fired": 20.0, "resolved": 45.5},
+                                      {"alert": "SwarmQuorumAtRisk", "fired": 21.0, "resolved": None}]
+    text = drill.markdown([run])
+    assert "| SwarmNodeDown node=n1 fired 20s, resolved 45.5s; SwarmQuorumAtRisk fired 21s, still firing |" in text
+    svg = ET.fromstring(drill.svg_timeline(run))
+    ns = "{http://www.w3.org/2000/svg}"
+    bars = {g.find(f"{ns}title").text: g.find(f"{ns}rect") for g in svg.iter(f"{ns}g")}
+    alert_bar = bars["SwarmNodeDown node=n1 fired 20s, resolved 45.5s"]
+    assert alert_bar.get("fill") == drill.ALERT_COLOUR
+    assert "SwarmQuorumAtRisk" in [t.text for t in svg.iter(f"{ns}text")]
+    assert not [tip for tip in bars if tip.startswith("alert ")]  # no node row for an alert

@@ -38,7 +38,14 @@ def test_quorum_facts_after_leader_loss():
     nodes[1] = node("node2", "manager", leader=True)
     facts = swarm.quorum_facts(nodes)
     assert facts == {"managers": 3, "reachable": 2, "quorum": 2, "tolerated_failures": 1, "has_quorum": True,
-                     "leader": "node2"}
+                     "at_risk": True, "leader": "node2"}
+
+
+def test_quorum_is_not_at_risk_while_a_failure_can_be_tolerated():
+    assert swarm.quorum_facts(guide_swarm())["at_risk"] is False
+    five = [node(f"node{i}", "manager", leader=i == 1) for i in range(1, 6)]
+    five[4] = node("node5", "manager", reach="unreachable", state="down")
+    assert swarm.quorum_facts(five)["at_risk"] is False
 
 
 def test_plan_by_count_promotes_workers_in_name_order():
