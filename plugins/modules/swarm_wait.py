@@ -34,8 +34,8 @@ options:
         full strength (what RV(problems) lists otherwise).
       - C(services_converged) (bool) every service (or those named in C(services)) runs as many tasks as it wants,
         counting only tasks on Ready nodes.
-      - C(alerts_firing) (list of dicts of alert labels, each with C(alertname)) Alertmanager lists an active alert
-        with those labels, for example C({alertname: SwarmNodeDown, node: node4}). Needs O(alerts).
+      - "C(alerts_firing) (list of dicts of alert labels, each with C(alertname)) Alertmanager lists an active alert
+        with those labels, for example C({alertname: SwarmNodeDown, node: node4}). Needs O(alerts)."
       - C(alerts_resolved) (bool) no alert that became active after O(since) is still active. Needs O(alerts).
       - C(healthy), C(services_converged) and C(alerts_resolved) count only from the moment every other condition
         holds. Waiting for node4 V(down) and C(services_converged), the time says when node4's tasks ran elsewhere,
@@ -46,7 +46,7 @@ options:
     description:
       - Also watch Alertmanager's active alerts (its C(/api/v2/alerts)); each alert that appears or goes is a
         timeline entry (subject C(alert <alertname> <label>=<value>)).
-      - An Alertmanager that does not answer is no failure: the alerts last seen are kept.
+      - An Alertmanager that does not answer is no failure; the alerts last seen are kept.
     type: dict
     suboptions:
       urls:
