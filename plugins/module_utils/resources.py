@@ -26,7 +26,7 @@ class ResourceError(DockerError, ValueError):
 
 def _plain_number(value) -> bool:
     """A finite, non-negative int or float; not a bool, which Python counts as an int and a user never means."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
 
 
 def parse_cpu(value, option: str) -> int:
