@@ -95,8 +95,13 @@ def conditions_from(until: dict) -> list[dict]:
         if not isinstance(labels, dict) or not labels.get("alertname"):
             raise DockerError(f"until.alerts_firing[{i}]: {labels!r} is not a dict of labels with an alertname")
         conditions.append({"name": f"alert {alert_key(labels)} firing", "kind": "alert", "labels": labels})
-    if until.get("alerts_resolved"):
-        conditions.append({"name": "alerts resolved", "kind": "alerts_resolved"})
+    resolved = until.get("alerts_resolved")
+    if resolved is True:
+        conditions.append({"name": "alerts resolved", "kind": "alerts_resolved", "labels": None})
+    for i, labels in enumerate(resolved if isinstance(resolved, list) else []):
+        if not isinstance(labels, dict) or not labels.get("alertname"):
+            raise DockerError(f"until.alerts_resolved[{i}]: {labels!r} is not a dict of labels with an alertname")
+        conditions.append({"name": f"alert {alert_key(labels)} resolved", "kind": "alerts_resolved", "labels": labels})
     accepted = ("leader", "leader_other_than", "nodes", "healthy", "services_converged", "services",
                 "alerts_firing", "alerts_resolved")
     unknown = set(until) - set(accepted)
@@ -109,7 +114,8 @@ def conditions_from(until: dict) -> list[dict]:
 
 
 def met(condition: dict, snap: dict, since: float = 0.0) -> bool:
-    """Whether the snapshot meets the condition; `alerts_resolved` counts only alerts active since `since`."""
+    """Whether the snapshot meets the condition; `alerts_resolved` counts only alerts active since `since` (those with
+    the condition's labels, or all of them)."""
     kind = condition["kind"]
     if kind == "leader":
         return snap["leader"] is not None
@@ -122,10 +128,10 @@ def met(condition: dict, snap: dict, since: float = 0.0) -> bool:
     if kind == "healthy":
         return not problems(snap)
     if kind == "alert":
-        return any(all(alert["labels"].get(k) == v for k, v in condition["labels"].items())
-                   for alert in snap.get("alerts", {}).values())
+        return any(matches(alert, condition["labels"]) for alert in snap.get("alerts", {}).values())
     if kind == "alerts_resolved":
-        return "alerts" in snap and not any(alert["since"] >= since for alert in snap["alerts"].values())
+        return "alerts" in snap and not any(alert["since"] >= since and matches(alert, condition["labels"] or {})
+                                             for alert in snap["alerts"].values())
     node = snap["nodes"].get(condition["node"])
     if node is None:
         return False
@@ -180,6 +186,10 @@ def epoch(stamp: str) -> float:
     return moment.timestamp() + float(fraction or 0)
 
 
+def matches(alert: dict, labels: dict) -> bool:
+    return all(alert["labels"].get(name) == value for name, value in labels.items())
+
+
 def firing_alerts(answer: list[dict]) -> dict:
     """{alert key: {labels, since}} of the active alerts in Alertmanager's /api/v2/alerts answer."""
     return {alert_key(a["labels"]): {"labels": a["labels"], "since": epoch(a["startsAt"])}
@@ -194,9 +204,9 @@ AFTER_THE_REST = ("converged", "healthy", "alerts_resolved")
 class SwarmWatcher:
     """Polls one manager until every condition was met once, recording when each was and every change seen."""
 
-    def __init__(self, read, clock=time.time, sleep=time.sleep, read_alerts=None):
+    def __init__(self, read, clock=time.time, sleep=time.sleep, read_alerts=None, alerts_hold=5.0):
         self.read, self.clock, self.sleep, self.read_alerts = read, clock, sleep, read_alerts
-        self.alerts, self.alerts_answered = None, False
+        self.alerts_hold, self.alerts_seen, self.alerts_answered = alerts_hold, {}, False
 
     def look(self) -> dict:
         try:
@@ -204,13 +214,18 @@ class SwarmWatcher:
         except (DockerException, OSError) as exc:  # no leader, no quorum, no answer: observations, not failures
             snap = unavailable(describe(exc))
         if self.read_alerts:
+            now = self.clock()
             try:
-                self.alerts = firing_alerts(self.read_alerts())
+                for key, alert in firing_alerts(self.read_alerts()).items():
+                    self.alerts_seen[key] = {**alert, "seen": now}
                 self.alerts_answered = True
             except (OSError, ValueError, KeyError, TypeError):
                 pass  # Alertmanager's route may be on the node the drill took away: keep what was last seen
-            if self.alerts is not None:
-                snap["alerts"] = self.alerts
+            # The proxy asks the Alertmanagers in turn, and one that restarted lists nothing until Prometheus sends
+            # again: an alert is gone once no answer listed it for alerts_hold seconds.
+            self.alerts_seen = {k: a for k, a in self.alerts_seen.items() if now - a["seen"] <= self.alerts_hold}
+            if self.alerts_answered:
+                snap["alerts"] = dict(self.alerts_seen)
         return snap
 
     def watch(self, conditions: list[dict], since: float, timeout: float, interval: float) -> dict:
@@ -228,7 +243,10 @@ class SwarmWatcher:
                 if not converged(previous):
                     short += now - last
             for subject, what in changes(previous, snap):
-                timeline.append({"t": at, "subject": subject, "event": what})
+                when = at
+                if subject.startswith("alert ") and what == "resolved":  # when it was last listed
+                    when = round(previous["alerts"][subject[len("alert "):]]["seen"] - since, 2)
+                timeline.append({"t": when, "subject": subject, "event": what})
             for condition in conditions:
                 rest_met = all(c["name"] in events for c in conditions if c["kind"] not in AFTER_THE_REST)
                 if condition["kind"] in AFTER_THE_REST and not rest_met:

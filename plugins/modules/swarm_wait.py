@@ -36,7 +36,8 @@ options:
         counting only tasks on Ready nodes.
       - "C(alerts_firing) (list of dicts of alert labels, each with C(alertname)) Alertmanager lists an active alert
         with those labels, for example C({alertname: SwarmNodeDown, node: node4}). Needs O(alerts)."
-      - C(alerts_resolved) (bool) no alert that became active after O(since) is still active. Needs O(alerts).
+      - C(alerts_resolved) (V(true), or a list of dicts of alert labels as C(alerts_firing) takes) no alert that
+        became active after O(since) (of those with these labels) is still active. Needs O(alerts).
       - C(healthy), C(services_converged) and C(alerts_resolved) count only from the moment every other condition
         holds. Waiting for node4 V(down) and C(services_converged), the time says when node4's tasks ran elsewhere,
         not that they looked fine before the swarm noticed node4 was gone.
@@ -67,6 +68,13 @@ options:
         description: Seconds each request may take.
         type: float
         default: 2
+      hold:
+        description:
+          - Seconds an alert stays counted after the last answer that listed it. The routing proxy asks the
+            Alertmanagers in turn, and one that restarted lists nothing until Prometheus sends its alerts again;
+            the timeline gives the time it was last listed.
+        type: float
+        default: 5
   since:
     description:
       - Epoch seconds (a float, as C(now().timestamp()) gives) that the returned times count from, typically the
@@ -184,6 +192,7 @@ def main():
                 user=dict(type="str"),
                 password=dict(type="str", no_log=True),
                 request_timeout=dict(type="float", default=2),
+                hold=dict(type="float", default=5),
             )),
         ),
         supports_check_mode=True,
@@ -202,7 +211,9 @@ def main():
         def read() -> dict:
             return drill.snapshot(api.nodes(), api.services(), api.tasks(filters={"desired-state": "running"}))
 
-        watcher = drill.SwarmWatcher(read, read_alerts=alerts_reader(params["alerts"]) if params["alerts"] else None)
+        alerts = params["alerts"]
+        watcher = drill.SwarmWatcher(read, read_alerts=alerts_reader(alerts) if alerts else None,
+                                     alerts_hold=alerts["hold"] if alerts else 0)
         result = watcher.watch(conditions, params["since"] or started, params["wait_timeout"], params["interval"])
     if not result["met"] and params["fail_on_timeout"]:
         module.fail_json(msg=f"swarm_wait: after {params['wait_timeout']}s still waiting for "
