@@ -130,8 +130,9 @@ def met(condition: dict, snap: dict, since: float = 0.0) -> bool:
     if kind == "alert":
         return any(matches(alert, condition["labels"]) for alert in snap.get("alerts", {}).values())
     if kind == "alerts_resolved":
-        return "alerts" in snap and not any(alert["since"] >= since and matches(alert, condition["labels"] or {})
-                                             for alert in snap["alerts"].values())
+        wanted = condition["labels"] or {}
+        return "alerts" in snap and not any(alert["since"] >= since and matches(alert, wanted)
+                                            for alert in snap["alerts"].values())
     node = snap["nodes"].get(condition["node"])
     if node is None:
         return False
