@@ -91,17 +91,15 @@ def conditions_from(until: dict) -> list[dict]:
     if until.get("services_converged"):
         names = until.get("services")
         conditions.append({"name": "services converged", "kind": "converged", "services": names})
-    for i, labels in enumerate(until.get("alerts_firing") or []):
-        if not isinstance(labels, dict) or not labels.get("alertname"):
-            raise DockerError(f"until.alerts_firing[{i}]: {labels!r} is not a dict of labels with an alertname")
-        conditions.append({"name": f"alert {alert_key(labels)} firing", "kind": "alert", "labels": labels})
     resolved = until.get("alerts_resolved")
     if resolved is True:
         conditions.append({"name": "alerts resolved", "kind": "alerts_resolved", "labels": None})
-    for i, labels in enumerate(resolved if isinstance(resolved, list) else []):
-        if not isinstance(labels, dict) or not labels.get("alertname"):
-            raise DockerError(f"until.alerts_resolved[{i}]: {labels!r} is not a dict of labels with an alertname")
-        conditions.append({"name": f"alert {alert_key(labels)} resolved", "kind": "alerts_resolved", "labels": labels})
+    for key, kind, word in (("alerts_firing", "alert", "firing"), ("alerts_resolved", "alerts_resolved", "resolved")):
+        label_sets = until.get(key)
+        for i, labels in enumerate([] if label_sets is None or isinstance(label_sets, bool) else label_sets):
+            if not isinstance(labels, dict) or not labels.get("alertname"):
+                raise DockerError(f"until.{key}[{i}]: {labels!r} is not a dict of labels with an alertname")
+            conditions.append({"name": f"alert {alert_key(labels)} {word}", "kind": kind, "labels": labels})
     accepted = ("leader", "leader_other_than", "nodes", "healthy", "services_converged", "services",
                 "alerts_firing", "alerts_resolved")
     unknown = set(until) - set(accepted)
