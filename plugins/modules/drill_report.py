@@ -68,7 +68,7 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.swarmops.ha.plugins.module_utils import drill
+from ansible_collections.swarmops.ha.plugins.module_utils import report
 
 RUN_KEYS = ("drill", "waits")
 
@@ -97,9 +97,9 @@ def main():
     for run in runs:
         name = f"{slug(run['drill'])}-{slug(run.get('profile', 'default'))}.svg"
         run["svg"] = name
-        files[name] = drill.svg_timeline(run)
-    files["README.md"] = drill.markdown(runs, params["title"])
-    files["drill.json"] = drill.report_json(runs)
+        files[name] = report.svg_timeline(run)
+    files["README.md"] = report.markdown(runs, params["title"])
+    files["drill.json"] = report.report_json(runs)
     changed = []
     for name, content in files.items():
         target = os.path.join(params["path"], name)
@@ -113,7 +113,7 @@ def main():
             with open(target, "w", encoding="utf-8") as handle:
                 handle.write(content)
     module.exit_json(changed=bool(changed), files=[os.path.join(params["path"], n) for n in files],
-                     written=changed, summary=drill.summary_rows(runs))
+                     written=changed, summary=report.summary_rows(runs))
 
 
 if __name__ == "__main__":
