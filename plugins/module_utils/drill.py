@@ -13,7 +13,8 @@ import datetime
 import re
 import time
 
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError, DockerException, describe
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerException
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError, describe
 from ansible_collections.swarmops.ha.plugins.module_utils.swarm import natural_key, quorum
 
 NODE_WORDS = ("ready", "down", "unknown", "disconnected")
@@ -71,7 +72,7 @@ def converged(snap: dict, services: list[str] | None = None) -> bool:
 
 
 def conditions_from(until: dict) -> list[dict]:
-    """The `until` option of swarm_wait as a list of named conditions; DockerError names a bad entry."""
+    """The `until` option of swarm_wait as a list of named conditions; SwarmopsError names a bad entry."""
     conditions = []
     if until.get("leader") is not None:
         conditions.append({"name": "leader elected", "kind": "leader"} if until["leader"] else
@@ -82,8 +83,8 @@ def conditions_from(until: dict) -> list[dict]:
     for node, words in (until.get("nodes") or {}).items():
         for word in [words] if isinstance(words, str) else words:
             if word not in NODE_WORDS + MANAGER_WORDS:
-                raise DockerError(f"until.nodes.{node}: {word!r} is not a node state (accepted: "
-                                  f"{', '.join(NODE_WORDS + MANAGER_WORDS)})")
+                raise SwarmopsError(f"until.nodes.{node}: {word!r} is not a node state (accepted: "
+                                    f"{', '.join(NODE_WORDS + MANAGER_WORDS)})")
             conditions.append({"name": f"{node} {word}", "kind": "node", "node": node, "word": word})
     if until.get("healthy"):
         conditions.append({"name": "healthy", "kind": "healthy"})
@@ -92,7 +93,7 @@ def conditions_from(until: dict) -> list[dict]:
         conditions.append({"name": "services converged", "kind": "converged", "services": names})
     for i, labels in enumerate(until.get("alerts_firing") or []):
         if not isinstance(labels, dict) or not labels.get("alertname"):
-            raise DockerError(f"until.alerts_firing[{i}]: {labels!r} is not a dict of labels with an alertname")
+            raise SwarmopsError(f"until.alerts_firing[{i}]: {labels!r} is not a dict of labels with an alertname")
         conditions.append({"name": f"alert {alert_key(labels)} firing", "kind": "alert", "labels": labels})
     if until.get("alerts_resolved"):
         conditions.append({"name": "alerts resolved", "kind": "alerts_resolved"})
@@ -100,10 +101,10 @@ def conditions_from(until: dict) -> list[dict]:
                 "alerts_firing", "alerts_resolved")
     unknown = set(until) - set(accepted)
     if unknown:
-        raise DockerError(f"until: {', '.join(sorted(unknown))} not understood (accepted: {', '.join(accepted)})")
+        raise SwarmopsError(f"until: {', '.join(sorted(unknown))} not understood (accepted: {', '.join(accepted)})")
     if not conditions:
-        raise DockerError("until: nothing to wait for (give leader, leader_other_than, nodes, healthy, "
-                          "services_converged, alerts_firing or alerts_resolved)")
+        raise SwarmopsError("until: nothing to wait for (give leader, leader_other_than, nodes, healthy, "
+                            "services_converged, alerts_firing or alerts_resolved)")
     return conditions
 
 

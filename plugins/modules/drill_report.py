@@ -69,6 +69,7 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.swarmops.ha.plugins.module_utils import report
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import module_errors
 
 RUN_KEYS = ("drill", "waits")
 
@@ -101,17 +102,18 @@ def main():
     files["README.md"] = report.markdown(runs, params["title"])
     files["drill.json"] = report.report_json(runs)
     changed = []
-    for name, content in files.items():
-        target = os.path.join(params["path"], name)
-        if os.path.exists(target):
-            with open(target, encoding="utf-8") as handle:
-                if handle.read() == content:
-                    continue
-        changed.append(target)
-        if not module.check_mode:
-            os.makedirs(params["path"], exist_ok=True)
-            with open(target, "w", encoding="utf-8") as handle:
-                handle.write(content)
+    with module_errors(module):
+        for name, content in files.items():
+            target = os.path.join(params["path"], name)
+            if os.path.exists(target):
+                with open(target, encoding="utf-8") as handle:
+                    if handle.read() == content:
+                        continue
+            changed.append(target)
+            if not module.check_mode:
+                os.makedirs(params["path"], exist_ok=True)
+                with open(target, "w", encoding="utf-8") as handle:
+                    handle.write(content)
     module.exit_json(changed=bool(changed), files=[os.path.join(params["path"], n) for n in files],
                      written=changed, summary=report.summary_rows(runs))
 

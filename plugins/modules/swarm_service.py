@@ -318,14 +318,12 @@ except ImportError:  # pragma: no cover - connect() reports the missing SDK
 from ansible_collections.swarmops.ha.plugins.module_utils import services as service_lib
 from ansible_collections.swarmops.ha.plugins.module_utils import swarm as swarm_lib
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import (
-    DockerError,
     DockerException,
     connect,
-    describe,
     docker_spec,
     inspect,
-    module_errors,
 )
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError, describe, module_errors
 
 
 def login(client, registry_auth: dict, image: str) -> None:
@@ -334,8 +332,8 @@ def login(client, registry_auth: dict, image: str) -> None:
     try:
         client.login(registry_auth["username"], registry_auth["password"], registry=registry, reauth=True)
     except DockerException as exc:
-        raise DockerError(f"registry_auth: {registry} refused the login of {registry_auth['username']!r}: "
-                          f"{describe(exc)}") from exc
+        raise SwarmopsError(f"registry_auth: {registry} refused the login of {registry_auth['username']!r}: "
+                            f"{describe(exc)}") from exc
 
 
 def main():
@@ -372,7 +370,7 @@ def main():
             module.exit_json(changed=bool(current), diff={"before": {"name": params["name"]} if current else {},
                                                           "after": {}})
         if current is None and not params["image"]:
-            raise DockerError(f"image: required to create service {params['name']!r}")
+            raise SwarmopsError(f"image: required to create service {params['name']!r}")
         spec = services.view(current["Spec"]) if current else {"Name": params["name"]}
         before, after = service_lib.compare(spec, wanted)
         changed = bool(before or after or current is None or params["force_update"])

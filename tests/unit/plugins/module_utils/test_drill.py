@@ -1,7 +1,7 @@
 import pytest
 
 from ansible_collections.swarmops.ha.plugins.module_utils import drill
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError
 
 
 def node(name, state="ready", role="worker", reach=None, leader=False):
@@ -73,7 +73,7 @@ def test_conditions_are_named_for_the_report(until, names):
     ({}, "until: nothing to wait for"),
 ])
 def test_bad_conditions_say_what_is_accepted(until, message):
-    with pytest.raises(DockerError, match=message.replace("(", r"\(")):
+    with pytest.raises(SwarmopsError, match=message.replace("(", r"\(")):
         drill.conditions_from(until)
 
 
@@ -193,7 +193,7 @@ def test_alert_conditions_match_labels_and_resolved_counts_only_alerts_of_the_ru
     assert not drill.met(firing, snap, since)
     assert drill.met(resolved, {**look(), "alerts": drill.firing_alerts([old])}, since)
     assert not drill.met(resolved, look(), since)  # no answer from Alertmanager is no proof
-    with pytest.raises(DockerError, match=r"until.alerts_firing\[0\]: .* with an alertname"):
+    with pytest.raises(SwarmopsError, match=r"until.alerts_firing\[0\]: .* with an alertname"):
         drill.conditions_from({"alerts_firing": [{"node": "n4"}]})
 
 

@@ -1,7 +1,7 @@
 import pytest
 
 from ansible_collections.swarmops.ha.plugins.module_utils import services
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError
 
 SECOND = 1_000_000_000
 
@@ -124,7 +124,7 @@ def test_options_left_out_are_not_managed():
     ({"stop_grace_period": "a while"}, "stop_grace_period: 'a while' is not a duration"),
 ])
 def test_bad_input_names_the_option(given, message):
-    with pytest.raises(DockerError, match=message.replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(SwarmopsError, match=message.replace("[", r"\[").replace("]", r"\]")):
         services.wanted_values(params(**given))
 
 
