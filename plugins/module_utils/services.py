@@ -14,11 +14,16 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+try:
+    from docker.auth import resolve_repository_name
+except ImportError:  # pragma: no cover - connect() reports the missing SDK
+    resolve_repository_name = None
+
 from ansible_collections.swarmops.ha.plugins.module_utils import mounts as mounts_lib
 from ansible_collections.swarmops.ha.plugins.module_utils import resources as resources_lib
 from ansible_collections.swarmops.ha.plugins.module_utils import validate
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import inspect
-from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import DockerException, SwarmopsError, describe
 from ansible_collections.swarmops.ha.plugins.module_utils.swarm import NANO, parse_duration, wait_for
 
 CONTAINER = ("TaskTemplate", "ContainerSpec")
@@ -472,6 +477,15 @@ class ServiceAPI:
                         raise SwarmopsError(f"{kind.lower()}s: {name!r} does not exist in this swarm")
                     entry[f"{kind}ID"], entry[f"{kind}Name"] = match[0]["ID"], match[0]["Spec"]["Name"]
         return spec
+
+    def login(self, registry_auth: dict, image: str) -> None:
+        """Log the manager's engine in, so the create or update carries the credentials to every node that pulls."""
+        registry = registry_auth["registry"] or resolve_repository_name(image)[0]
+        try:
+            self.api.login(registry_auth["username"], registry_auth["password"], registry=registry, reauth=True)
+        except DockerException as exc:
+            raise SwarmopsError(f"registry_auth: {registry} refused the login of {registry_auth['username']!r}: "
+                                f"{describe(exc)}") from exc
 
     def write(self, current: dict | None, spec: dict, wait_timeout: int | None = None) -> None:
         """Create or update the service; with wait_timeout, wait until its tasks have converged."""

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 
 from ansible_collections.swarmops.ha.plugins.module_utils import validate
-from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import DockerException, SwarmopsError, describe
 
 NANO = 1_000_000_000
 SWARM_PORT = 2377
@@ -198,6 +198,14 @@ class SwarmAPI:
 
     def set_role(self, hostname: str, role: str) -> None:
         self.update_spec(hostname, Role=role)
+
+    def unlock(self, key: str) -> None:
+        """Give a locked manager its unlock key; a key the engine refuses is the user's to fix, said so."""
+        try:
+            self.api.unlock_swarm(key)
+        except DockerException as exc:
+            raise SwarmopsError(f"unlock_key: the engine refused the key ({describe(exc)}); it is not this swarm's "
+                                "current unlock key") from None
 
 
 def wanted_node_spec(spec: dict, labels: dict | None = None, replace_labels: bool = False,

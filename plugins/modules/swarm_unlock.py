@@ -60,8 +60,8 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.swarmops.ha.plugins.module_utils import swarm as swarm_lib
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerException, connect, docker_spec
-from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError, describe, module_errors
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect, docker_spec
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError, module_errors
 
 KEY = re.compile(r"^SWMKEY-1-[A-Za-z0-9+/=]+$")
 
@@ -83,11 +83,7 @@ def main():
         state = api.local().get("LocalNodeState", "inactive")
         if state != "locked" or module.check_mode:
             module.exit_json(changed=state == "locked", state=state)
-        try:
-            api.api.unlock_swarm(params["unlock_key"].strip())
-        except DockerException as exc:
-            raise SwarmopsError(f"unlock_key: the engine refused the key ({describe(exc)}); it is not this swarm's "
-                                "current unlock key") from None
+        api.unlock(params["unlock_key"].strip())
         swarm_lib.wait_for(lambda: api.local().get("LocalNodeState") == "active"
                            and (not api.local().get("ControlAvailable") or api.api.nodes()),
                            params["wait_timeout"], "the node to be active after the unlock")

@@ -181,3 +181,15 @@ def test_requested_secrets_holds_only_what_was_asked():
     both = swarm.requested_secrets(inspect_data(True), read_key, True, True)
     assert both["unlock_key"] == "SWMKEY-1-k"
     assert swarm.secret_values(both) == {"SWMTKN-w", "SWMTKN-m", "SWMKEY-1-k"}
+
+
+def test_a_refused_unlock_key_is_named_as_the_option_to_fix():
+    import docker.errors
+
+    class LockedEngine:
+        def unlock_swarm(self, key):
+            raise docker.errors.APIError("500 Server Error", explanation="invalid key")
+
+    api = swarm.SwarmAPI(type("Client", (), {"api": LockedEngine()})())
+    with pytest.raises(SwarmopsError, match=r"^unlock_key: the engine refused the key \(invalid key\); it is not "):
+        api.unlock("SWMKEY-1-wrong")
