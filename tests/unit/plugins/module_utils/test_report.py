@@ -70,7 +70,7 @@ def test_the_report_lists_each_alert_with_when_it_fired_and_resolved_in_the_tabl
     run["waits"][1]["timeline"] += [{"t": 30.0, "subject": "alert SwarmNodeDown node=n1", "event": "firing"},
                                     {"t": 45.5, "subject": "alert SwarmNodeDown node=n1", "event": "resolved"}]
     assert report.alert_spans(run) == [{"alert": "SwarmNodeDown node=n1", "fired": 20.0, "resolved": 45.5},
-                                      {"alert": "SwarmQuorumAtRisk", "fired": 21.0, "resolved": None}]
+                                       {"alert": "SwarmQuorumAtRisk", "fired": 21.0, "resolved": None}]
     text = report.markdown([run])
     assert "| SwarmNodeDown node=n1 fired 20s, resolved 45.5s; SwarmQuorumAtRisk fired 21s, still firing |" in text
     svg = ET.fromstring(report.svg_timeline(run))
