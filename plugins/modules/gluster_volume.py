@@ -92,9 +92,11 @@ from xml.etree import ElementTree
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError, module_errors
 
-class GlusterError(Exception):
-    pass
+
+class GlusterError(SwarmopsError):
+    """gluster refused, or the bricks and replica asked for do not fit."""
 
 
 def parse_brick(brick: str) -> tuple[str, str]:
@@ -191,7 +193,7 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    try:
+    with module_errors(module):
         bricks = params["bricks"] or []
         hosts = [parse_brick(brick)[0] for brick in bricks]
         replica = params["replica"] or len(bricks)
@@ -233,8 +235,6 @@ def main():
             if (current or {}).get("status") != "Started":
                 gluster.run("volume", "start", params["name"])
         module.exit_json(changed=changed, probed=probe, volume=wanted, diff={"before": before, "after": wanted})
-    except GlusterError as exc:
-        module.fail_json(msg=str(exc))
 
 
 if __name__ == "__main__":

@@ -175,7 +175,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import open_url
 
 from ansible_collections.swarmops.ha.plugins.module_utils import drill, validate
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect, docker_spec, module_errors
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect, docker_spec
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import module_errors
 
 
 def main():
