@@ -186,13 +186,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def lab_states(self, docker_host: str, names: list[str]) -> dict[str, str]:
         """One container listing on the engine that hosts these lab machines (docker is imported only here)."""
         from ansible_collections.swarmops.ha.plugins.module_utils import lab
-        from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError, DockerException
+        from ansible_collections.swarmops.ha.plugins.module_utils.errors import DockerException, SwarmopsError
 
         docker_host = docker_host or os.environ.get("DOCKER_HOST")
         try:
             client = self.engine_client(docker_host)
             containers = client.containers.list(all=True, sparse=True, filters={"label": lab.LABEL_MACHINE})
-        except (DockerError, DockerException, OSError) as exc:
+        except (SwarmopsError, DockerException, OSError) as exc:
             self.display.warning(f"live_state: cannot list lab machines on the Docker engine "
                                  f"{docker_host or 'of the local socket'} ({exc}); their state is Unknown")
             return {}

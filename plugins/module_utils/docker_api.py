@@ -1,27 +1,25 @@
 # Copyright: (c) 2026, swarmops.ha contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The one place that opens a Docker engine connection and turns its errors into messages."""
+"""The one place that opens a Docker engine connection; its failures are DockerError, a SwarmopsError (errors.py)."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 from urllib.parse import urlparse
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import DockerException, SwarmopsError, describe
+
 try:
     import docker
-    from docker.errors import DockerException, NotFound
+    from docker.errors import NotFound
 
     HAS_DOCKER = True
     DOCKER_IMPORT_ERROR = None
 except ImportError as exc:  # pragma: no cover - reported by require_sdk()
     HAS_DOCKER = False
     DOCKER_IMPORT_ERROR = exc
-
-    class DockerException(Exception):
-        """Stands in for the SDK's exception root, so the except clauses below still name it; never raised."""
 
     class NotFound(DockerException):
         """Stands in for the SDK's NotFound; never raised."""
@@ -42,8 +40,8 @@ DOCKER_ARGUMENT_SPEC = dict(
 )
 
 
-class DockerError(Exception):
-    """An engine or SDK failure, already worded for the user."""
+class DockerError(SwarmopsError):
+    """The engine cannot be reached with the connection options, or the SDK is missing; worded for the user."""
 
 
 def docker_spec(**module_options) -> dict:
@@ -112,25 +110,3 @@ def inspect(inspect_call, ref: str) -> dict | None:
         return inspect_call(ref)
     except NotFound:
         return None
-
-
-def describe(exc: BaseException) -> str:
-    """The engine's own explanation when there is one, not the SDK's HTTP wrapper text."""
-    explanation = getattr(exc, "explanation", None)
-    if explanation:
-        return explanation.decode() if isinstance(explanation, bytes) else str(explanation)
-    return str(exc) or type(exc).__name__
-
-
-@contextlib.contextmanager
-def module_errors(module, what: str = ""):
-    """Turn DockerError and SDK/engine errors into fail_json at the module's edge."""
-    prefix = f"{what}: " if what else ""
-    try:
-        yield
-    except DockerError as exc:
-        module.fail_json(msg=f"{prefix}{exc}")
-    except DockerException as exc:
-        module.fail_json(msg=f"{prefix}Docker engine error: {describe(exc)}")
-    except OSError as exc:
-        module.fail_json(msg=f"{prefix}{exc}")

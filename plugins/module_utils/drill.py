@@ -1,20 +1,20 @@
 # Copyright: (c) 2026, swarmops.ha contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What a failover drill watches and concludes: swarm snapshots, conditions, timelines, health and reports.
+"""What a failover drill watches and concludes: swarm snapshots, conditions, changes, alerts, health and quorum.
 
-Everything here is pure (Engine API dicts in, plain data or text out) except SwarmWatcher, which polls one
-manager through an injected client and a clock, so the whole module is tested without Docker.
+Everything here is pure (Engine API dicts in, plain data out) except SwarmWatcher, which polls one manager
+through an injected client and a clock, so the whole module is tested without Docker. The report made from
+the runs (Markdown, SVG, JSON) is in report.py.
 """
 
 from __future__ import annotations
 
 import datetime
-import html
-import json
 import re
 import time
 
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError, DockerException, describe
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerException
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError, describe
 from ansible_collections.swarmops.ha.plugins.module_utils.swarm import natural_key, quorum
 
 NODE_WORDS = ("ready", "down", "unknown", "disconnected")
@@ -72,7 +72,7 @@ def converged(snap: dict, services: list[str] | None = None) -> bool:
 
 
 def conditions_from(until: dict) -> list[dict]:
-    """The `until` option of swarm_wait as a list of named conditions; DockerError names a bad entry."""
+    """The `until` option of swarm_wait as a list of named conditions; SwarmopsError names a bad entry."""
     conditions = []
     if until.get("leader") is not None:
         conditions.append({"name": "leader elected", "kind": "leader"} if until["leader"] else
@@ -83,33 +83,37 @@ def conditions_from(until: dict) -> list[dict]:
     for node, words in (until.get("nodes") or {}).items():
         for word in [words] if isinstance(words, str) else words:
             if word not in NODE_WORDS + MANAGER_WORDS:
-                raise DockerError(f"until.nodes.{node}: {word!r} is not a node state (accepted: "
-                                  f"{', '.join(NODE_WORDS + MANAGER_WORDS)})")
+                raise SwarmopsError(f"until.nodes.{node}: {word!r} is not a node state (accepted: "
+                                    f"{', '.join(NODE_WORDS + MANAGER_WORDS)})")
             conditions.append({"name": f"{node} {word}", "kind": "node", "node": node, "word": word})
     if until.get("healthy"):
         conditions.append({"name": "healthy", "kind": "healthy"})
     if until.get("services_converged"):
         names = until.get("services")
         conditions.append({"name": "services converged", "kind": "converged", "services": names})
-    for i, labels in enumerate(until.get("alerts_firing") or []):
-        if not isinstance(labels, dict) or not labels.get("alertname"):
-            raise DockerError(f"until.alerts_firing[{i}]: {labels!r} is not a dict of labels with an alertname")
-        conditions.append({"name": f"alert {alert_key(labels)} firing", "kind": "alert", "labels": labels})
-    if until.get("alerts_resolved"):
-        conditions.append({"name": "alerts resolved", "kind": "alerts_resolved"})
+    resolved = until.get("alerts_resolved")
+    if resolved is True:
+        conditions.append({"name": "alerts resolved", "kind": "alerts_resolved", "labels": None})
+    for key, kind, word in (("alerts_firing", "alert", "firing"), ("alerts_resolved", "alerts_resolved", "resolved")):
+        label_sets = until.get(key)
+        for i, labels in enumerate([] if label_sets is None or isinstance(label_sets, bool) else label_sets):
+            if not isinstance(labels, dict) or not labels.get("alertname"):
+                raise SwarmopsError(f"until.{key}[{i}]: {labels!r} is not a dict of labels with an alertname")
+            conditions.append({"name": f"alert {alert_key(labels)} {word}", "kind": kind, "labels": labels})
     accepted = ("leader", "leader_other_than", "nodes", "healthy", "services_converged", "services",
                 "alerts_firing", "alerts_resolved")
     unknown = set(until) - set(accepted)
     if unknown:
-        raise DockerError(f"until: {', '.join(sorted(unknown))} not understood (accepted: {', '.join(accepted)})")
+        raise SwarmopsError(f"until: {', '.join(sorted(unknown))} not understood (accepted: {', '.join(accepted)})")
     if not conditions:
-        raise DockerError("until: nothing to wait for (give leader, leader_other_than, nodes, healthy, "
-                          "services_converged, alerts_firing or alerts_resolved)")
+        raise SwarmopsError("until: nothing to wait for (give leader, leader_other_than, nodes, healthy, "
+                            "services_converged, alerts_firing or alerts_resolved)")
     return conditions
 
 
 def met(condition: dict, snap: dict, since: float = 0.0) -> bool:
-    """Whether the snapshot meets the condition; `alerts_resolved` counts only alerts active since `since`."""
+    """Whether the snapshot meets the condition; `alerts_resolved` counts only alerts active since `since` (those with
+    the condition's labels, or all of them)."""
     kind = condition["kind"]
     if kind == "leader":
         return snap["leader"] is not None
@@ -122,10 +126,11 @@ def met(condition: dict, snap: dict, since: float = 0.0) -> bool:
     if kind == "healthy":
         return not problems(snap)
     if kind == "alert":
-        return any(all(alert["labels"].get(k) == v for k, v in condition["labels"].items())
-                   for alert in snap.get("alerts", {}).values())
+        return any(matches(alert, condition["labels"]) for alert in snap.get("alerts", {}).values())
     if kind == "alerts_resolved":
-        return "alerts" in snap and not any(alert["since"] >= since for alert in snap["alerts"].values())
+        wanted = condition["labels"] or {}
+        return "alerts" in snap and not any(alert["since"] >= since and matches(alert, wanted)
+                                            for alert in snap["alerts"].values())
     node = snap["nodes"].get(condition["node"])
     if node is None:
         return False
@@ -180,6 +185,10 @@ def epoch(stamp: str) -> float:
     return moment.timestamp() + float(fraction or 0)
 
 
+def matches(alert: dict, labels: dict) -> bool:
+    return all(alert["labels"].get(name) == value for name, value in labels.items())
+
+
 def firing_alerts(answer: list[dict]) -> dict:
     """{alert key: {labels, since}} of the active alerts in Alertmanager's /api/v2/alerts answer."""
     return {alert_key(a["labels"]): {"labels": a["labels"], "since": epoch(a["startsAt"])}
@@ -194,9 +203,9 @@ AFTER_THE_REST = ("converged", "healthy", "alerts_resolved")
 class SwarmWatcher:
     """Polls one manager until every condition was met once, recording when each was and every change seen."""
 
-    def __init__(self, read, clock=time.time, sleep=time.sleep, read_alerts=None):
+    def __init__(self, read, clock=time.time, sleep=time.sleep, read_alerts=None, alerts_hold=5.0):
         self.read, self.clock, self.sleep, self.read_alerts = read, clock, sleep, read_alerts
-        self.alerts, self.alerts_answered = None, False
+        self.alerts_hold, self.alerts_seen, self.alerts_answered = alerts_hold, {}, False
 
     def look(self) -> dict:
         try:
@@ -204,13 +213,18 @@ class SwarmWatcher:
         except (DockerException, OSError) as exc:  # no leader, no quorum, no answer: observations, not failures
             snap = unavailable(describe(exc))
         if self.read_alerts:
+            now = self.clock()
             try:
-                self.alerts = firing_alerts(self.read_alerts())
+                for key, alert in firing_alerts(self.read_alerts()).items():
+                    self.alerts_seen[key] = {**alert, "seen": now}
                 self.alerts_answered = True
             except (OSError, ValueError, KeyError, TypeError):
                 pass  # Alertmanager's route may be on the node the drill took away: keep what was last seen
-            if self.alerts is not None:
-                snap["alerts"] = self.alerts
+            # The proxy asks the Alertmanagers in turn, and one that restarted lists nothing until Prometheus sends
+            # again: an alert is gone once no answer listed it for alerts_hold seconds.
+            self.alerts_seen = {k: a for k, a in self.alerts_seen.items() if now - a["seen"] <= self.alerts_hold}
+            if self.alerts_answered:
+                snap["alerts"] = dict(self.alerts_seen)
         return snap
 
     def watch(self, conditions: list[dict], since: float, timeout: float, interval: float) -> dict:
@@ -228,7 +242,10 @@ class SwarmWatcher:
                 if not converged(previous):
                     short += now - last
             for subject, what in changes(previous, snap):
-                timeline.append({"t": at, "subject": subject, "event": what})
+                when = at
+                if subject.startswith("alert ") and what == "resolved":  # when it was last listed
+                    when = round(previous["alerts"][subject[len("alert "):]]["seen"] - since, 2)
+                timeline.append({"t": when, "subject": subject, "event": what})
             for condition in conditions:
                 rest_met = all(c["name"] in events for c in conditions if c["kind"] not in AFTER_THE_REST)
                 if condition["kind"] in AFTER_THE_REST and not rest_met:
@@ -274,175 +291,3 @@ def quorum_after(snap: dict, leaving: list[str]) -> str | None:
         return (f"stopping {', '.join(sorted(lost, key=natural_key))} leaves {left} of {len(managers)} managers, "
                 f"below the quorum of {quorum(len(managers))}")
     return None
-
-
-# Reports ----------------------------------------------------------------------------------------------------------
-
-LEADER_COLOUR = "#2b6cb0"
-ALERT_COLOUR = "#e07020"
-STATUS_COLOURS = {"ready": "#3a9d5d", "reachable": "#3a9d5d", "down": "#c94c4c", "unreachable": "#c94c4c",
-                  "unknown": "#9a9a9a", "disconnected": "#e0a030", "stopped": "#c94c4c"}
-
-
-def summary_rows(runs: list[dict]) -> list[dict]:
-    """One row per drill run: the measured seconds that a person compares."""
-    rows = []
-    for run in runs:
-        events = {}
-        for wait in run.get("waits", []):
-            events.update(wait.get("events", {}))
-        rows.append({
-            "drill": run["drill"], "profile": run.get("profile", "default"), "target": run.get("target", ""),
-            "passed": run.get("passed", False), "events": events,
-            "leaderless_seconds": round(sum(w.get("leaderless_seconds", 0) for w in run.get("waits", [])), 2),
-            "short_seconds": round(sum(w.get("short_seconds", 0) for w in run.get("waits", [])), 2),
-            "alerts": alert_spans(run), "notes": run.get("notes", []),
-        })
-    return rows
-
-
-def alert_spans(run: dict) -> list[dict]:
-    """Each alert seen firing during the run: first seen firing, and resolved (None while it still fires)."""
-    spans = []
-    for entry in run_timeline(run):
-        if entry["subject"].startswith("alert "):
-            name = entry["subject"][len("alert "):]
-            if entry["event"] == "firing":
-                spans.append({"alert": name, "fired": entry["t"], "resolved": None})
-            else:
-                for span in spans:
-                    if span["alert"] == name and span["resolved"] is None:
-                        span["resolved"] = entry["t"]
-    return spans
-
-
-def span_words(span: dict) -> str:
-    resolved = f"resolved {span['resolved']:g}s" if span["resolved"] is not None else "still firing"
-    return f"{span['alert']} fired {span['fired']:g}s, {resolved}"
-
-
-def markdown(runs: list[dict], title: str = "Failover drill") -> str:
-    rows = summary_rows(runs)
-    lines = [f"# {title}", "",
-             "Times are seconds after the drill took the node away (t=0). `leaderless` is how long the observing "
-             "manager saw no leader; `short` how long some service ran fewer tasks than wanted; `alerts` when "
-             "Alertmanager first listed each alert and when it no longer did.", "",
-             "| drill | profile | target | result | leaderless | short | events | alerts |",
-             "|---|---|---|---|---:|---:|---|---|"]
-    for row in rows:
-        events = "; ".join(f"{name} {t:g}s" for name, t in sorted(row["events"].items(), key=lambda e: e[1]))
-        lines.append(f"| {row['drill']} | {row['profile']} | {row['target']} | "
-                     f"{'passed' if row['passed'] else 'FAILED'} | {row['leaderless_seconds']:g} | "
-                     f"{row['short_seconds']:g} | {events} | {'; '.join(map(span_words, row['alerts']))} |")
-    for run in runs:
-        lines += ["", f"## {run['drill']} ({run.get('profile', 'default')}): {run.get('target', '')}", ""]
-        lines += [f"- {note}" for note in run.get("notes", [])]
-        if run.get("svg"):
-            lines += ["", f"![timeline]({run['svg']})"]
-        lines += ["", "| t (s) | subject | event |", "|---:|---|---|"]
-        lines += [f"| {e['t']:g} | {e['subject']} | {e['event']} |" for e in run_timeline(run)]
-    return "\n".join(lines) + "\n"
-
-
-def run_timeline(run: dict) -> list[dict]:
-    """The marks the role set (machine stopped, started ...) and every wait's changes, in time order.
-
-    Each wait starts by reporting everything it sees; what only repeats the state already reported is left out.
-    """
-    entries = [{"t": round(m["t"], 2), "subject": "drill", "event": m["event"]} for m in run.get("marks", [])]
-    for wait in run.get("waits", []):
-        entries += wait.get("timeline", [])
-    entries.sort(key=lambda e: e["t"])
-    latest, kept = {}, []
-    for entry in entries:
-        key = (entry["subject"], aspect(entry["event"]))
-        if entry["subject"] != "drill" and latest.get(key) == entry["event"]:
-            continue
-        latest[key] = entry["event"]
-        kept.append(entry)
-    return kept
-
-
-def aspect(event: str) -> str:
-    """Which part of a subject an event describes, so that a node's status and reachability are told apart."""
-    if event in MANAGER_WORDS:
-        return "reachability"
-    if event.startswith(("leader", "no leader")):
-        return "leader"
-    if event.startswith(("manager says", "manager answers")):
-        return "answer"
-    return "state"
-
-
-def intervals(changes: list[tuple[float, str]], end: float) -> list[tuple[float, float, str]]:
-    """(start, stop, value) spans from (time, value) changes; each lasts until the next change or `end`."""
-    return [(t, changes[i + 1][0] if i + 1 < len(changes) else end, value) for i, (t, value) in enumerate(changes)]
-
-
-def svg_timeline(run: dict, width: int = 900) -> str:
-    """A row per node coloured by status, a blue bar over the leader, dashed lines where the drill acted."""
-    timeline = run_timeline(run)
-    nodes = sorted({e["subject"] for e in timeline
-                    if not e["subject"].startswith(("swarm", "service ", "drill", "alert "))}, key=natural_key)
-    alerts = alert_spans(run)
-    marks = [e for e in timeline if e["subject"] == "drill"]
-    end = max([e["t"] for e in timeline] + [1.0]) * 1.05
-    labels = nodes + [span["alert"] for span in alerts]
-    left, row_h, top = max([110] + [7 * len(label) + 20 for label in labels]), 26, 40 + 16 * len(marks)
-    scale = (width - left - 20) / end
-    height = top + row_h * len(labels) + 60
-
-    def x(t: float) -> float:
-        return round(left + max(t, 0) * scale, 1)
-
-    def rect(start: float, stop: float, y: float, h: float, colour: str, tip: str) -> str:
-        return (f'<g><title>{html.escape(tip)}</title><rect x="{x(start)}" y="{y}" '
-                f'width="{max(x(stop) - x(start), 1)}" height="{h}" fill="{colour}"/></g>')
-
-    title = f'{run["drill"]} ({run.get("profile", "default")}): {run.get("target", "")}'
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'font-family="sans-serif" font-size="12">',
-             f'<rect x="0" y="0" width="{width}" height="{height}" fill="white"/>',
-             f'<text x="10" y="20" font-size="14">{html.escape(title)}</text>']
-    leaders = [(e["t"], e["event"][len("leader "):] if e["event"].startswith("leader ") else None)
-               for e in timeline if e["subject"] == "swarm" and aspect(e["event"]) == "leader"]
-    for row, node in enumerate(nodes):
-        y = top + row * row_h
-        parts.append(f'<text x="10" y="{y + 17}">{html.escape(node)}</text>')
-        states = [(e["t"], e["event"]) for e in timeline if e["subject"] == node and aspect(e["event"]) == "state"]
-        for start, stop, state in intervals(states, end):
-            parts.append(rect(start, stop, y + 6, row_h - 8, STATUS_COLOURS.get(state, "#9a9a9a"),
-                              f"{node} {state} from {start:g}s to {stop:g}s"))
-        for start, stop, leader in intervals(leaders, end):
-            if leader == node:
-                parts.append(rect(start, stop, y + 1, 4, LEADER_COLOUR, f"{node} leader from {start:g}s"))
-    for row, span in enumerate(alerts, start=len(nodes)):
-        y = top + row * row_h
-        stop = end if span["resolved"] is None else span["resolved"]
-        parts.append(f'<text x="10" y="{y + 17}">{html.escape(span["alert"])}</text>')
-        parts.append(rect(span["fired"], stop, y + 6, row_h - 8, ALERT_COLOUR, span_words(span)))
-    bottom = top + len(labels) * row_h
-    for i, mark in enumerate(marks):
-        label_y = 40 + 16 * i
-        parts.append(f'<line x1="{x(mark["t"])}" y1="{label_y + 4}" x2="{x(mark["t"])}" y2="{bottom}" '
-                     f'stroke="#333" stroke-width="1" stroke-dasharray="4,3"/>'
-                     f'<text x="{x(mark["t"]) + 4}" y="{label_y}">{html.escape(mark["event"])} '
-                     f'({mark["t"]:g}s)</text>')
-    axis_y = bottom + 8
-    parts.append(f'<line x1="{left}" y1="{axis_y}" x2="{x(end)}" y2="{axis_y}" stroke="#333" stroke-width="1"/>')
-    step = next(s for s in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600) if end / s <= 12)
-    for tick in range(0, int(end) + 1, step):
-        parts.append(f'<line x1="{x(tick)}" y1="{axis_y}" x2="{x(tick)}" y2="{axis_y + 4}" stroke="#333" '
-                     f'stroke-width="1"/><text x="{x(tick)}" y="{axis_y + 16}" text-anchor="middle">{tick}s</text>')
-    legend_y = axis_y + 36
-    legend = [("ready", STATUS_COLOURS["ready"]), ("down", STATUS_COLOURS["down"]),
-              ("unknown", STATUS_COLOURS["unknown"]), ("leader", LEADER_COLOUR), ("alert firing", ALERT_COLOUR)]
-    for i, (word, colour) in enumerate(legend):
-        parts.append(f'<rect x="{left + i * 90}" y="{legend_y - 10}" width="12" height="12" fill="{colour}"/>'
-                     f'<text x="{left + i * 90 + 16}" y="{legend_y}">{word}</text>')
-    parts.append("</svg>")
-    return "\n".join(parts) + "\n"
-
-
-def report_json(runs: list[dict]) -> str:
-    return json.dumps({"runs": runs, "summary": summary_rows(runs)}, indent=2, sort_keys=True) + "\n"

@@ -29,7 +29,8 @@ import time
 
 from ansible_collections.swarmops.ha.plugins.module_utils import machine_store as store_lib
 from ansible_collections.swarmops.ha.plugins.module_utils import validate
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError, NotFound, describe, inspect
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import NotFound, inspect
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError, describe
 
 LABEL_MACHINE = "swarmops.lab.machine"
 LABEL_STORE = "swarmops.lab.store"
@@ -343,17 +344,17 @@ def apt_mirror(sources_glob: tuple[str, ...] = ("/etc/apt/sources.list", "/etc/a
 def debootstrap_base(client, tag: str, suite: str = "bookworm", mirror: str | None = None) -> str:
     """Make a minimal Debian image with debootstrap and `docker import`; returns its id."""
     if not shutil.which("debootstrap"):
-        raise DockerError("no base image could be pulled and debootstrap is not installed "
-                          "(apt-get install debootstrap, or set base_image to an image this engine has)")
+        raise SwarmopsError("no base image could be pulled and debootstrap is not installed "
+                            "(apt-get install debootstrap, or set base_image to an image this engine has)")
     mirror = mirror or apt_mirror()
     if not mirror:
-        raise DockerError("debootstrap needs a Debian mirror: set the option mirror")
+        raise SwarmopsError("debootstrap needs a Debian mirror: set the option mirror")
     with tempfile.TemporaryDirectory(prefix="swarmops-base-") as tmp:
         rootfs = os.path.join(tmp, "rootfs")
         proc = subprocess.run(["debootstrap", "--variant=minbase", suite, rootfs, mirror],
                               capture_output=True, text=True, check=False)
         if proc.returncode != 0:
-            raise DockerError(f"debootstrap {suite} failed: {proc.stdout[-800:]}{proc.stderr[-800:]}")
+            raise SwarmopsError(f"debootstrap {suite} failed: {proc.stdout[-800:]}{proc.stderr[-800:]}")
         archive = os.path.join(tmp, "rootfs.tar")
         with tarfile.open(archive, "w") as tar:
             tar.add(rootfs, arcname=".")
@@ -401,7 +402,7 @@ def ensure_image(client, tag: str, recipe: str, base_image: str = DEFAULT_BASE_I
                  check_mode: bool = False, release: str = DEFAULT_RELEASE) -> dict:
     """Build `tag` from `recipe` unless an image with the same inputs exists; returns what happened."""
     if recipe not in RECIPES:
-        raise DockerError(f"recipe: {recipe!r} is not a lab recipe (accepted: {', '.join(sorted(RECIPES))})")
+        raise SwarmopsError(f"recipe: {recipe!r} is not a lab recipe (accepted: {', '.join(sorted(RECIPES))})")
     base, base_made = ensure_base(client, base_image, check_mode, release)
     base_id = image_id(client, base) or "unknown"
     inputs = recipe_inputs(recipe, base_id)
@@ -415,10 +416,10 @@ def ensure_image(client, tag: str, recipe: str, base_image: str = DEFAULT_BASE_I
                                           forcerm=True, labels={LABEL_INPUTS: inputs}, decode=True):
                 log.append(chunk.get("stream") or chunk.get("error") or "")
         except Exception as exc:  # noqa: BLE001
-            raise DockerError(f"building {tag} from the {recipe} recipe failed: {describe(exc)}") from exc
+            raise SwarmopsError(f"building {tag} from the {recipe} recipe failed: {describe(exc)}") from exc
         # The build API reports a failed step as a message in the stream, so confirm the result.
         if (image_labels(client, tag) or {}).get(LABEL_INPUTS) != inputs:
-            raise DockerError(f"building {tag} from the {recipe} recipe failed: {''.join(log)[-1500:]}")
+            raise SwarmopsError(f"building {tag} from the {recipe} recipe failed: {''.join(log)[-1500:]}")
     return {"changed": True, "image": tag, "inputs": inputs, "base": base, "base_made": base_made}
 
 
@@ -446,8 +447,8 @@ def ensure_network(client, name: str, subnet: str, check_mode: bool = False) -> 
     if net is not None:
         subnets = [c.get("Subnet") for c in (net.get("IPAM") or {}).get("Config") or []]
         if subnet not in subnets:
-            raise DockerError(f"subnet: network {name} exists with subnet {', '.join(map(str, subnets))}, not {subnet};"
-                              f" remove the lab or use that subnet")
+            raise SwarmopsError(f"subnet: network {name} exists with subnet {', '.join(map(str, subnets))}, "
+                                f"not {subnet}; remove the lab or use that subnet")
         return False
     if not check_mode:
         ipam = {"Driver": "default", "Config": [{"Subnet": subnet}]}
@@ -460,9 +461,9 @@ def validate_subnet(subnet: str) -> ipaddress.IPv4Network:
     try:
         net = ipaddress.ip_network(subnet)
     except ValueError as exc:
-        raise DockerError(f"subnet: {subnet!r} is not a network in CIDR form (example: {DEFAULT_SUBNET})") from exc
+        raise SwarmopsError(f"subnet: {subnet!r} is not a network in CIDR form (example: {DEFAULT_SUBNET})") from exc
     if net.version != 4 or net.num_addresses < 16:
-        raise DockerError(f"subnet: {subnet!r} must be an IPv4 network of at least 16 addresses (a /28 or larger)")
+        raise SwarmopsError(f"subnet: {subnet!r} must be an IPv4 network of at least 16 addresses (a /28 or larger)")
     return net
 
 
@@ -476,15 +477,15 @@ def check_machine_params(params: dict) -> None:
     validate.machine_name("name", params["name"])
     for label in params.get("engine_labels") or []:
         if "=" not in label or label.startswith("="):
-            raise DockerError(f"engine_labels: {label!r} is not key=value (example: swarm.role=manager)")
+            raise SwarmopsError(f"engine_labels: {label!r} is not key=value (example: swarm.role=manager)")
     validate.integer("wait_timeout", params.get("wait_timeout"), 0, what="a number of seconds")
     if params.get("driver", "lab") != "lab":
         return
     options = params.get("driver_options") or {}
     unknown = sorted(set(options) - OPTIONS)
     if unknown:
-        raise DockerError(f"driver_options: {', '.join(unknown)} not known to the lab driver "
-                          f"(accepted: {', '.join(sorted(OPTIONS))})")
+        raise SwarmopsError(f"driver_options: {', '.join(unknown)} not known to the lab driver "
+                            f"(accepted: {', '.join(sorted(OPTIONS))})")
     subnet = machine_settings(None, options)["Subnet"]  # also checks the subnet, kind and release
     if options.get("network"):
         validate.object_name("driver_options.network", options["network"], "a network name")
@@ -492,8 +493,8 @@ def check_machine_params(params: dict) -> None:
         pick_address(subnet, set(), options["ip"])
     validate.size("driver_options.btrfs_disk", options.get("btrfs_disk"))
     if options.get("storage_driver") and not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", options["storage_driver"]):
-        raise DockerError(f"driver_options.storage_driver: {options['storage_driver']!r} is not a storage driver "
-                          f"name (examples: overlay2, btrfs)")
+        raise SwarmopsError(f"driver_options.storage_driver: {options['storage_driver']!r} is not a storage driver "
+                            f"name (examples: overlay2, btrfs)")
 
 
 def pick_address(subnet: str, taken: set[str], wanted: str | None = None) -> str:
@@ -503,16 +504,16 @@ def pick_address(subnet: str, taken: set[str], wanted: str | None = None) -> str
         try:
             addr = ipaddress.ip_address(wanted)
         except ValueError as exc:
-            raise DockerError(f"driver_options.ip: {wanted!r} is not an IPv4 address") from exc
+            raise SwarmopsError(f"driver_options.ip: {wanted!r} is not an IPv4 address") from exc
         if addr not in net or addr in (net.network_address, net.broadcast_address, next(net.hosts())):
-            raise DockerError(f"driver_options.ip: {wanted} is not a usable host address of {subnet}")
+            raise SwarmopsError(f"driver_options.ip: {wanted} is not a usable host address of {subnet}")
         if wanted in taken:
-            raise DockerError(f"driver_options.ip: {wanted} is already used by another lab machine")
+            raise SwarmopsError(f"driver_options.ip: {wanted} is already used by another lab machine")
         return wanted
     for index, addr in enumerate(net.hosts(), start=1):
         if index >= FIRST_HOST_INDEX and str(addr) not in taken:
             return str(addr)
-    raise DockerError(f"subnet: no free address left in {subnet}")
+    raise SwarmopsError(f"subnet: no free address left in {subnet}")
 
 
 def taken_addresses(client, store: str, network: str, except_name: str) -> set[str]:
@@ -617,7 +618,7 @@ def wait_ready(ip: str, ports: tuple[int, ...] = (22, ENGINE_PORT), timeout: flo
                 continue
         except OSError:
             if time.monotonic() > deadline:
-                raise DockerError(f"machine at {ip} did not open port {pending[0]} within {int(timeout)}s") from None
+                raise SwarmopsError(f"machine at {ip} did not open port {pending[0]} within {int(timeout)}s") from None
             time.sleep(0.3)
 
 
@@ -659,14 +660,14 @@ def machine_settings(record: dict | None, options: dict) -> dict:
     for key, (option, default) in SETTINGS.items():
         wanted, had = options.get(option), recorded.get(key)
         if record is not None and wanted and had is not None and wanted != had:
-            raise DockerError(f"driver_options.{option}: machine {recorded.get('MachineName')} was made with "
-                              f"{had!r}, not {wanted!r}; remove the machine to change it")
+            raise SwarmopsError(f"driver_options.{option}: machine {recorded.get('MachineName')} was made with "
+                                f"{had!r}, not {wanted!r}; remove the machine to change it")
         settings[key] = wanted or had or default
     validate_subnet(settings["Subnet"])
     for key, accepted in (("Kind", KINDS), ("Release", RELEASES)):
         if settings[key] not in accepted:
-            raise DockerError(f"driver_options.{SETTINGS[key][0]}: {settings[key]!r} is not one of "
-                              f"{', '.join(accepted)}")
+            raise SwarmopsError(f"driver_options.{SETTINGS[key][0]}: {settings[key]!r} is not one of "
+                                f"{', '.join(accepted)}")
     settings["Image"] = settings["Image"] or f"swarmops/lab-{settings['Kind']}:{settings['Release']}"
     return settings
 
@@ -679,8 +680,8 @@ def converge_machine(client, store: str, name: str, state: str, options: dict, e
         info = find_container(client, name)
         owner = ((info or {}).get("Config", {}).get("Labels") or {}).get(LABEL_STORE)
         if info is not None and owner != store:
-            raise DockerError(f"name: {name!r} is already a lab machine of the store {owner}; "
-                              f"container names are shared by every store on this engine, so choose another name")
+            raise SwarmopsError(f"name: {name!r} is already a lab machine of the store {owner}; "
+                                f"container names are shared by every store on this engine, so choose another name")
         record = store_lib.read_config(store, name)
         made_with = machine_settings(record, options)
         network, subnet = made_with["Network"], made_with["Subnet"]
@@ -706,7 +707,7 @@ def converge_machine(client, store: str, name: str, state: str, options: dict, e
             if built["changed"]:
                 actions.append(f"build {made_with['Kind']} image")
         elif options.get("ip") and options["ip"] != ip:
-            raise DockerError(f"driver_options.ip: machine {name} exists with address {ip}; remove it to change it")
+            raise SwarmopsError(f"driver_options.ip: machine {name} exists with address {ip}; remove it to change it")
 
         record_wanted = store_lib.lab_config(store, name, {
             "IPAddress": ip, "SSHUser": SSH_USER, "SSHPort": 22, "EnginePort": ENGINE_PORT,
@@ -775,7 +776,7 @@ def load_image(source, targets: dict, image: str, check_mode: bool = False) -> l
     """Copy `image` from the `source` engine into each target engine (name -> client) that lacks its id."""
     wanted = image_id(source, image)
     if wanted is None:
-        raise DockerError(f"name: image {image} is not on the lab host engine; build or pull it first")
+        raise SwarmopsError(f"name: image {image} is not on the lab host engine; build or pull it first")
     missing = [name for name, client in sorted(targets.items()) if image_id(client, image) != wanted]
     if missing and not check_mode:
         with tempfile.NamedTemporaryFile(prefix="swarmops-image-") as archive:
@@ -787,7 +788,7 @@ def load_image(source, targets: dict, image: str, check_mode: bool = False) -> l
                 with open(archive.name, "rb") as handle:
                     targets[name].api.load_image(handle)
                 if image_id(targets[name], image) != wanted:
-                    raise DockerError(f"machine {name}: loading {image} did not produce image {wanted[:19]}")
+                    raise SwarmopsError(f"machine {name}: loading {image} did not produce image {wanted[:19]}")
 
             with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
                 list(pool.map(load, missing))

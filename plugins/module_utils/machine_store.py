@@ -22,6 +22,8 @@ import shutil
 import tempfile
 from urllib.parse import urlsplit
 
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError
+
 CONFIG_VERSION = 3
 CA_FILES = ("ca.pem", "ca-key.pem", "cert.pem", "key.pem")
 CLIENT_FILES = ("ca.pem", "cert.pem", "key.pem")
@@ -29,7 +31,7 @@ CERT_DAYS = 1080
 RSA_BITS = 2048
 
 
-class StoreError(Exception):
+class StoreError(SwarmopsError):
     """A store path or record that cannot be used; the message names the file."""
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError
 from ansible_collections.swarmops.ha.plugins.module_utils.resources import ResourceError, parse_size
 
 MOUNT_TYPES = ["bind", "volume", "tmpfs"]
@@ -50,8 +50,8 @@ LOCAL_VOLUME_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+")
 OCTAL = re.compile(r"(?:0o)?([0-7]+)", re.IGNORECASE)
 
 
-class MountError(DockerError, ValueError):
-    """A mount the user must fix; also a DockerError, so module_errors() reports it like any other."""
+class MountError(SwarmopsError, ValueError):
+    """A mount the user must fix; also a SwarmopsError, so module_errors() reports it like any other."""
 
 
 def _owner(option: str) -> str:

@@ -11,7 +11,7 @@ import datetime
 import ipaddress
 import os
 
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError
 from ansible_collections.swarmops.ha.plugins.module_utils.machine_store import (
     _cert_pem,
     _certificate,
@@ -28,7 +28,7 @@ def load_certificate(pem: bytes, what: str):
     try:
         return x509.load_pem_x509_certificate(pem)
     except ValueError as exc:
-        raise DockerError(f"{what}: not a PEM certificate") from exc
+        raise SwarmopsError(f"{what}: not a PEM certificate") from exc
 
 
 def load_key(pem: bytes, what: str):
@@ -37,7 +37,7 @@ def load_key(pem: bytes, what: str):
     try:
         return serialization.load_pem_private_key(pem, password=None)
     except (ValueError, TypeError) as exc:
-        raise DockerError(f"{what}: not an unencrypted PEM private key") from exc
+        raise SwarmopsError(f"{what}: not an unencrypted PEM private key") from exc
 
 
 def split_names(names: list[str]) -> tuple[list[str], list[str]]:
@@ -48,11 +48,11 @@ def split_names(names: list[str]) -> tuple[list[str], list[str]]:
             ips.append(str(ipaddress.ip_address(name)))
         except ValueError:
             if not HOST_RE.match(name.lower()):
-                raise DockerError(f"subject_alt_names: {name!r} is not a host name or an IP address "
-                                  f"(examples: registry.example, localhost, 192.0.2.10)") from None
+                raise SwarmopsError(f"subject_alt_names: {name!r} is not a host name or an IP address "
+                                    f"(examples: registry.example, localhost, 192.0.2.10)") from None
             hosts.append(name.lower())
     if not hosts and not ips:
-        raise DockerError("subject_alt_names: empty; give at least one host name or IP address")
+        raise SwarmopsError("subject_alt_names: empty; give at least one host name or IP address")
     return hosts, ips
 
 
@@ -146,7 +146,7 @@ def plan(directory: str, name: str, names: list[str], renew_days: int, given: di
         ca = load_certificate(given["ca_certificate"], "ca_certificate") if given.get("ca_certificate") else None
         found = problems(cert, key, ca, names, renew_days)
         if found:
-            raise DockerError(f"certificate for {name}: " + "; ".join(found))
+            raise SwarmopsError(f"certificate for {name}: " + "; ".join(found))
         same = (read(where["certificate"]) == given["certificate"] and read(where["private_key"]) ==
                 given["private_key"] and (ca is None or read(where["ca_certificate"]) == given["ca_certificate"]))
         return {"reason": None if same else "the given certificate is not the one in place", "after": describe(cert)}

@@ -12,7 +12,7 @@ import math
 import re
 from decimal import Decimal
 
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError
 from ansible_collections.swarmops.ha.plugins.module_utils.swarm import NANO
 
 CPU_TEXT = re.compile(r"\d+(?:\.\d+)?|\.\d+")
@@ -20,13 +20,13 @@ SIZE_TEXT = re.compile(r"(\d+(?:\.\d+)?|\.\d+) ?(?:([kmgtp])i?)?b?", re.IGNORECA
 SIZE_UNITS = {"k": 1024, "m": 1024 ** 2, "g": 1024 ** 3, "t": 1024 ** 4, "p": 1024 ** 5}
 
 
-class ResourceError(DockerError, ValueError):
-    """A value the user must fix; also a DockerError, so module_errors() reports it like any other."""
+class ResourceError(SwarmopsError, ValueError):
+    """A value the user must fix; also a SwarmopsError, so module_errors() reports it like any other."""
 
 
 def _plain_number(value) -> bool:
     """A finite, non-negative int or float; not a bool, which Python counts as an int and a user never means."""
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= 0
 
 
 def parse_cpu(value, option: str) -> int:

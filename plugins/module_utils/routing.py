@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError
 
 ROUTE_PREFIX = "swarmops.route."
 LABELS = ("host", "path", "port", "health", "sticky", "https_redirect", "users")
@@ -28,7 +28,7 @@ PATH_RE = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$")
 TRUE, FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
 
 
-class RouteError(DockerError):
+class RouteError(SwarmopsError):
     """One or more routes cannot be served; the message lists each, naming service and label."""
 
 

@@ -14,10 +14,16 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+try:
+    from docker.auth import resolve_repository_name
+except ImportError:  # pragma: no cover - connect() reports the missing SDK
+    resolve_repository_name = None
+
 from ansible_collections.swarmops.ha.plugins.module_utils import mounts as mounts_lib
 from ansible_collections.swarmops.ha.plugins.module_utils import resources as resources_lib
 from ansible_collections.swarmops.ha.plugins.module_utils import validate
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError, inspect
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import inspect
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import DockerException, SwarmopsError, describe
 from ansible_collections.swarmops.ha.plugins.module_utils.swarm import NANO, parse_duration, wait_for
 
 CONTAINER = ("TaskTemplate", "ContainerSpec")
@@ -123,7 +129,7 @@ def octal_mode(option: str):
             return value
         text = str(value).strip().removeprefix("0o")
         if isinstance(value, bool) or not text.isdigit() or set(text) - set("01234567"):
-            raise DockerError(f"{option}: {value!r} is not an octal file mode (examples: '0444', '0400')")
+            raise SwarmopsError(f"{option}: {value!r} is not an octal file mode (examples: '0444', '0400')")
         return int(text, 8)
     return parse
 
@@ -154,8 +160,8 @@ def health_test(value) -> list[str]:
         return ["CMD-SHELL", value]
     if isinstance(value, list) and value and value[0] in ("CMD", "CMD-SHELL", "NONE"):
         return [str(part) for part in value]
-    raise DockerError(f"healthcheck.test: {value!r} is not a command (a shell string, or a list starting with "
-                      f"CMD, CMD-SHELL or NONE)")
+    raise SwarmopsError(f"healthcheck.test: {value!r} is not a command (a shell string, or a list starting with "
+                        f"CMD, CMD-SHELL or NONE)")
 
 
 HEALTH = {"test": ("Test", health_test), "interval": ("Interval", nanoseconds("healthcheck.interval")),
@@ -230,12 +236,12 @@ def files_api(kind: str):
 def mode_normal(params: dict) -> dict:
     if params.get("mode") == "global":
         if params.get("replicas") is not None:
-            raise DockerError("replicas: a global service runs one task per node; leave replicas out or use "
-                              "mode: replicated")
+            raise SwarmopsError("replicas: a global service runs one task per node; leave replicas out or use "
+                                "mode: replicated")
         return {"Global": {}}
     replicas = 1 if params.get("replicas") is None else params["replicas"]
     if replicas < 0:
-        raise DockerError(f"replicas: {replicas} is not a number of tasks (0 or more)")
+        raise SwarmopsError(f"replicas: {replicas} is not a number of tasks (0 or more)")
     return {"Replicated": {"Replicas": replicas}}
 
 
@@ -301,11 +307,11 @@ def check_options(params: dict) -> None:
         validate.port(f"publish[{index}].published_port", entry.get("published_port"), allow_zero=True)
     taken = [(p.get("published_port"), p.get("protocol") or "tcp") for p in ports if p.get("published_port")]
     for published, protocol in sorted({t for t in taken if taken.count(t) > 1}):
-        raise DockerError(f"publish: port {published}/{protocol} is published twice; each published port once")
+        raise SwarmopsError(f"publish: port {published}/{protocol} is published twice; each published port once")
     for index, constraint in enumerate(params.get("constraints") or []):
         if not CONSTRAINT.match(constraint):
-            raise DockerError(f"constraints[{index}]: {constraint!r} is not a constraint (examples: "
-                              f"node.role==manager, node.labels.zone!=b)")
+            raise SwarmopsError(f"constraints[{index}]: {constraint!r} is not a constraint (examples: "
+                                f"node.role==manager, node.labels.zone!=b)")
     for index, net in enumerate(params.get("networks") or []):
         validate.object_name(f"networks[{index}]", net, "a network name")
     for kind in ("secrets", "configs"):
@@ -313,7 +319,7 @@ def check_options(params: dict) -> None:
             validate.object_name(f"{kind}[{index}].name", entry.get("name"), f"a {kind[:-1]} name", 64)
             for key in ("uid", "gid"):
                 if not str(entry.get(key) or "0").isdigit():
-                    raise DockerError(f"{kind}[{index}].{key}: {entry.get(key)!r} is not a numeric id (example: 0)")
+                    raise SwarmopsError(f"{kind}[{index}].{key}: {entry.get(key)!r} is not a numeric id (example: 0)")
     restart = params.get("restart_policy") or {}
     validate.integer("restart_policy.max_attempts", restart.get("max_attempts"), 0, what="a number of restarts")
     for option in ("update_config", "rollback_config"):
@@ -326,7 +332,7 @@ def check_options(params: dict) -> None:
 
 
 def wanted_values(params: dict) -> dict:
-    """option -> normal form of what the user gave; DockerError (naming the option) for bad input."""
+    """option -> normal form of what the user gave; SwarmopsError (naming the option) for bad input."""
     check_options(params)
     values = {option: FIELDS[option].wanted(params[option]) for option in FIELDS
               if params.get(option) is not None and FIELDS[option].wanted and option != "mode"}
@@ -456,7 +462,7 @@ class ServiceAPI:
             if not found and create_networks:
                 found = [self.api.create_network(network["Target"], driver="overlay", attachable=True)]
             if not found:
-                raise DockerError(f"networks: {network['Target']!r} does not exist")
+                raise SwarmopsError(f"networks: {network['Target']!r} does not exist")
             network["Target"] = found[0]["Id"]
         for kind, lister in (("Secret", self.api.secrets), ("Config", self.api.configs)):
             for entry in get(spec, CONTAINER + (f"{kind}s",)) or []:
@@ -468,9 +474,18 @@ class ServiceAPI:
                                              if logical_name(x["Spec"]["Name"]) == name),
                                             key=lambda x: -int(x["Spec"]["Labels"].get(VERSION_LABEL, 0)))
                     if not match:
-                        raise DockerError(f"{kind.lower()}s: {name!r} does not exist in this swarm")
+                        raise SwarmopsError(f"{kind.lower()}s: {name!r} does not exist in this swarm")
                     entry[f"{kind}ID"], entry[f"{kind}Name"] = match[0]["ID"], match[0]["Spec"]["Name"]
         return spec
+
+    def login(self, registry_auth: dict, image: str) -> None:
+        """Log the manager's engine in, so the create or update carries the credentials to every node that pulls."""
+        registry = registry_auth["registry"] or resolve_repository_name(image)[0]
+        try:
+            self.api.login(registry_auth["username"], registry_auth["password"], registry=registry, reauth=True)
+        except DockerException as exc:
+            raise SwarmopsError(f"registry_auth: {registry} refused the login of {registry_auth['username']!r}: "
+                                f"{describe(exc)}") from exc
 
     def write(self, current: dict | None, spec: dict, wait_timeout: int | None = None) -> None:
         """Create or update the service; with wait_timeout, wait until its tasks have converged."""
@@ -497,12 +512,12 @@ class ServiceAPI:
             wait_for(lambda: converged(self.api.inspect_service(name), self.tasks(name),
                                        {n["ID"]: n for n in self.api.nodes()}), timeout,
                      f"every task of {name} to run")
-        except DockerError as exc:
+        except SwarmopsError as exc:
             update = self.api.inspect_service(name).get("UpdateStatus") or {}
             lines = [f"{t['node'] or '-'} {t['desired_state']}/{t['state']}: {t['error'] or t['message']}"
                      for t in self.task_report(name)[:8]]
-            raise DockerError(f"{exc}; update {update.get('State', 'n/a')} {update.get('Message', '')}; "
-                              f"tasks: {'; '.join(lines)}") from exc
+            raise SwarmopsError(f"{exc}; update {update.get('State', 'n/a')} {update.get('Message', '')}; "
+                                f"tasks: {'; '.join(lines)}") from exc
 
     def summary(self, name: str, wanted: dict | None) -> dict:
         """service and tasks for the result; from `wanted` when the service does not exist (check mode)."""

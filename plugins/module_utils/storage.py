@@ -9,6 +9,8 @@ import json
 import re
 import shlex
 
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError
+
 # driver -> (file system the kernel must know, backing file systems it runs on (None: any but those refused),
 #            backing file systems it refuses, option prefix)
 DRIVERS = {
@@ -24,7 +26,7 @@ SIZE_OPTIONS = {"overlay2.size": "xfs", "vfs.size": "xfs"}
 PROJECT_QUOTA = {"prjquota", "pquota"}
 
 
-class StorageError(Exception):
+class StorageError(SwarmopsError):
     """A node cannot do what was asked; worded for the user, raised before anything changes."""
 
 

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 
 from ansible_collections.swarmops.ha.plugins.module_utils import validate
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import DockerException, SwarmopsError, describe
 
 NANO = 1_000_000_000
 SWARM_PORT = 2377
@@ -79,7 +79,7 @@ class ManagerPlan:
 
 def plan_managers(nodes: list[dict], names: list[str] | None = None, count: int | None = None,
                   allow_even: bool = False) -> ManagerPlan:
-    """Which nodes to promote and demote, in a quorum-safe order; DockerError says why a plan is refused.
+    """Which nodes to promote and demote, in a quorum-safe order; SwarmopsError says why a plan is refused.
 
     Nodes are named by hostname or node ID; the plan names them by hostname.
     By count, current reachable managers are kept (the leader first), then workers are added in name order.
@@ -91,14 +91,14 @@ def plan_managers(nodes: list[dict], names: list[str] | None = None, count: int 
         hostname_of = {**{n["id"]: n["hostname"] for n in nodes}, **{name: name for name in by_name}}
         unknown = sorted(set(names) - set(hostname_of), key=natural_key)
         if unknown:
-            raise DockerError(f"managers: {', '.join(unknown)} not in this swarm "
-                              f"(nodes: {', '.join(sorted(by_name, key=natural_key))})")
+            raise SwarmopsError(f"managers: {', '.join(unknown)} not in this swarm "
+                                f"(nodes: {', '.join(sorted(by_name, key=natural_key))})")
         wanted = sorted({hostname_of[name] for name in names}, key=natural_key)
     else:
         if count is None or count < 1:
-            raise DockerError(f"manager_count: {count!r} is not a positive number of managers")
+            raise SwarmopsError(f"manager_count: {count!r} is not a positive number of managers")
         if count > len(nodes):
-            raise DockerError(f"manager_count: {count} managers asked, but the swarm has {len(nodes)} nodes")
+            raise SwarmopsError(f"manager_count: {count} managers asked, but the swarm has {len(nodes)} nodes")
 
         def rank(n: dict) -> tuple:
             healthy_manager = n["role"] == "manager" and n["manager_status"] in ("Leader", "Reachable")
@@ -107,8 +107,8 @@ def plan_managers(nodes: list[dict], names: list[str] | None = None, count: int 
 
         wanted = sorted((n["hostname"] for n in sorted(nodes, key=rank)[:count]), key=natural_key)
     if len(wanted) % 2 == 0 and not allow_even:
-        raise DockerError(f"{len(wanted)} managers tolerate no more failures than {len(wanted) - 1} and make a "
-                          f"split vote possible; ask for an odd count, or set allow_even: true")
+        raise SwarmopsError(f"{len(wanted)} managers tolerate no more failures than {len(wanted) - 1} and make a "
+                            f"split vote possible; ask for an odd count, or set allow_even: true")
     plan = ManagerPlan(wanted=wanted)
     plan.promote = [name for name in wanted if by_name[name]["role"] != "manager"]
     current = [n for n in nodes if n["role"] == "manager"]
@@ -120,22 +120,22 @@ def plan_managers(nodes: list[dict], names: list[str] | None = None, count: int 
         after = managers - 1
         after_reachable = reachable - (node["manager_status"] in ("Leader", "Reachable"))
         if after < 1 or after_reachable < quorum(after):
-            raise DockerError(f"demoting {node['hostname']} would leave {after_reachable} reachable of {after} "
-                              f"managers, below the quorum of {quorum(after)}; bring managers back first")
+            raise SwarmopsError(f"demoting {node['hostname']} would leave {after_reachable} reachable of {after} "
+                                f"managers, below the quorum of {quorum(after)}; bring managers back first")
         managers, reachable = after, after_reachable
         plan.demote.append(node["hostname"])
     return plan
 
 
 def wait_for(check, timeout: float, what: str, interval: float = 0.5):
-    """Poll check() until it returns something truthy; DockerError naming `what` after timeout seconds."""
+    """Poll check() until it returns something truthy; SwarmopsError naming `what` after timeout seconds."""
     deadline = time.monotonic() + timeout
     while True:
         result = check()
         if result:
             return result
         if time.monotonic() > deadline:
-            raise DockerError(f"timed out after {int(timeout)}s waiting for {what}")
+            raise SwarmopsError(f"timed out after {int(timeout)}s waiting for {what}")
         time.sleep(interval)
 
 
@@ -171,14 +171,14 @@ class SwarmAPI:
         """local(), refusing a locked node: nothing can be read or changed there before it is unlocked."""
         local = self.local()
         if local.get("LocalNodeState") == "locked":
-            raise DockerError("the swarm on this engine is locked; unlock it with its unlock key first")
+            raise SwarmopsError("the swarm on this engine is locked; unlock it with its unlock key first")
         return local
 
     def require_manager(self, option_hint: str = "docker_host") -> None:
         local = self.local()
         if local.get("LocalNodeState") != "active" or not local.get("ControlAvailable"):
-            raise DockerError(f"{option_hint}: this engine is not a swarm manager "
-                              f"(state {local.get('LocalNodeState', 'unknown')}); point the module at a manager")
+            raise SwarmopsError(f"{option_hint}: this engine is not a swarm manager "
+                                f"(state {local.get('LocalNodeState', 'unknown')}); point the module at a manager")
 
     def swarm(self) -> dict:
         return self.api.inspect_swarm()
@@ -198,6 +198,14 @@ class SwarmAPI:
 
     def set_role(self, hostname: str, role: str) -> None:
         self.update_spec(hostname, Role=role)
+
+    def unlock(self, key: str) -> None:
+        """Give a locked manager its unlock key; a key the engine refuses is the user's to fix, said so."""
+        try:
+            self.api.unlock_swarm(key)
+        except DockerException as exc:
+            raise SwarmopsError(f"unlock_key: the engine refused the key ({describe(exc)}); it is not this swarm's "
+                                "current unlock key") from None
 
 
 def wanted_node_spec(spec: dict, labels: dict | None = None, replace_labels: bool = False,
@@ -223,7 +231,7 @@ def parse_duration(option: str, value) -> int:
         return int(text) * NANO
     parts = re.findall(r"(\d+)([smhd])", text)
     if not parts or "".join(n + u for n, u in parts) != text:
-        raise DockerError(f"{option}: {value!r} is not a duration (examples: 30 for seconds, 5s, 1h30m, 90d)")
+        raise SwarmopsError(f"{option}: {value!r} is not a duration (examples: 30 for seconds, 5s, 1h30m, 90d)")
     return sum(int(n) * DURATION_UNITS[u] for n, u in parts) * NANO
 
 
@@ -311,17 +319,17 @@ def check_init_options(params: dict) -> None:
     if params.get("subnet_size") is not None:
         for pool in pools:
             if pool.prefixlen > params["subnet_size"]:
-                raise DockerError(f"subnet_size: {params['subnet_size']} is larger than the pool {pool} "
-                                  f"(accepted: {pool.prefixlen} to 29)")
+                raise SwarmopsError(f"subnet_size: {params['subnet_size']} is larger than the pool {pool} "
+                                    f"(accepted: {pool.prefixlen} to 29)")
     validate.integer("task_history_limit", params.get("task_history_limit"), 0, what="a number of tasks")
     validate.integer("snapshot_interval", params.get("snapshot_interval"), 1, what="a number of raft entries")
     validate.integer("ca_rotation_timeout", params.get("ca_rotation_timeout"), 0, what="a number of seconds")
     for option in ("dispatcher_heartbeat", "cert_expiry"):
         if params.get(option) is not None and parse_duration(option, params[option]) == 0:
-            raise DockerError(f"{option}: {params[option]!r} is not accepted: a duration above 0 (example: 5s)")
+            raise SwarmopsError(f"{option}: {params[option]!r} is not accepted: a duration above 0 (example: 5s)")
     if params.get("cert_expiry") is not None and parse_duration("cert_expiry", params["cert_expiry"]) < 3600 * NANO:
-        raise DockerError(f"cert_expiry: {params['cert_expiry']!r} is below the swarm's minimum of 1h "
-                          f"(examples: 2160h, 90d)")
+        raise SwarmopsError(f"cert_expiry: {params['cert_expiry']!r} is below the swarm's minimum of 1h "
+                            f"(examples: 2160h, 90d)")
 
 
 def creation_only_notes(params: dict, local: dict, info: dict) -> list[str]:
@@ -354,11 +362,11 @@ def check_join_options(params: dict, check_mode: bool = False) -> None:
     for index, remote in enumerate(params.get("remote_addrs") or []):
         validate.remote_address(f"remote_addrs[{index}]", remote)
     if params.get("state") == "present" and params.get("remote_addrs") == []:
-        raise DockerError("remote_addrs: empty; give the address of at least one manager (example: 192.0.2.10:2377)")
+        raise SwarmopsError("remote_addrs: empty; give the address of at least one manager (example: 192.0.2.10:2377)")
     token = params.get("join_token")
     if (params.get("state") == "present" and not check_mode and token is not None
             and not JOIN_TOKEN.match(token.strip())):
         # The token itself is never quoted: it is a secret.
-        raise DockerError("join_token: not a join token (accepted: SWMTKN-1-... as `docker swarm join-token -q "
-                          "worker` prints it; a token registered from a task without no_log is masked)")
+        raise SwarmopsError("join_token: not a join token (accepted: SWMTKN-1-... as `docker swarm join-token -q "
+                            "worker` prints it; a token registered from a task without no_log is masked)")
     validate.integer("wait_timeout", params.get("wait_timeout"), 0, what="a number of seconds")

@@ -19,12 +19,8 @@ from dataclasses import dataclass
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.swarmops.ha.plugins.module_utils import services as services_lib
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import (
-    DockerError,
-    connect,
-    docker_spec,
-    module_errors,
-)
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect, docker_spec
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError, module_errors
 from ansible_collections.swarmops.ha.plugins.module_utils.services import NAME_LABEL, VERSION_LABEL, VERSIONED
 from ansible_collections.swarmops.ha.plugins.module_utils.swarm import SwarmAPI
 
@@ -58,8 +54,8 @@ def matches(data: bytes, stored: str | None) -> bool:
 
 def check_name(name: str) -> None:
     if not NAME.match(name) or VERSIONED.match(name):
-        raise DockerError(f"name: {name!r} is not accepted: letters, digits, '_', '.', '-', at most 54 characters, "
-                          "not ending in .v<number> (the versions' suffix)")
+        raise SwarmopsError(f"name: {name!r} is not accepted: letters, digits, '_', '.', '-', at most 54 characters, "
+                            "not ending in .v<number> (the versions' suffix)")
 
 
 def check_users(users: list[dict], min_length: int) -> None:
@@ -68,17 +64,17 @@ def check_users(users: list[dict], min_length: int) -> None:
     for number, user in enumerate(users):
         where = f"users[{number}]"
         if not USER.match(user["name"]):
-            raise DockerError(f"{where}.name: {user['name']!r} is not accepted: letters, digits, '_', '.', '@', '-', "
-                              "at most 64 characters")
+            raise SwarmopsError(f"{where}.name: {user['name']!r} is not accepted: letters, digits, '_', '.', '@', '-', "
+                                "at most 64 characters")
         if user["name"] in seen:
-            raise DockerError(f"{where}.name: {user['name']!r} is given twice")
+            raise SwarmopsError(f"{where}.name: {user['name']!r} is given twice")
         seen.add(user["name"])
         if len(user["password"]) < min_length:
-            raise DockerError(f"{where} ({user['name']}): the password is shorter than password_min_length "
-                              f"({min_length})")
+            raise SwarmopsError(f"{where} ({user['name']}): the password is shorter than password_min_length "
+                                f"({min_length})")
         for group in user.get("groups") or []:
             if not USER.match(group):
-                raise DockerError(f"{where}.groups: {group!r} is not accepted: letters, digits, '_', '.', '@', '-'")
+                raise SwarmopsError(f"{where}.groups: {group!r} is not accepted: letters, digits, '_', '.', '@', '-'")
 
 
 def users_identity(users: list[dict], file_format: str, cost: int) -> bytes:
@@ -92,7 +88,8 @@ def users_file(users: list[dict], file_format: str, cost: int) -> bytes:
     try:
         import bcrypt
     except ImportError as exc:
-        raise DockerError("users: the bcrypt Python package is needed on the controller (pip install bcrypt)") from exc
+        raise SwarmopsError("users: the bcrypt Python package is needed on the controller "
+                            "(pip install bcrypt)") from exc
 
     def hashed(password: str) -> str:
         return bcrypt.hashpw(password.encode(), bcrypt.gensalt(cost)).decode()
@@ -155,8 +152,8 @@ def plan(kind: Kind, api, name: str, data: bytes | None) -> Plan:
     users = [s for s in api.services() if any(r.get(f"{kind.word}ID") in ids for r in kind.references(s))]
     if data is None:
         if users:
-            raise DockerError(f"state: absent, but {kind.word.lower()} {name} is used by "
-                              f"{', '.join(sorted(s['Spec']['Name'] for s in users))}")
+            raise SwarmopsError(f"state: absent, but {kind.word.lower()} {name} is used by "
+                                f"{', '.join(sorted(s['Spec']['Name'] for s in users))}")
         return Plan(None, None, [], found)
     current = next((x for x in reversed(found) if matches(data, (x["Spec"].get("Labels") or {}).get(
         FINGERPRINT_LABEL))), None)
@@ -223,9 +220,9 @@ def run(word: str) -> None:
         data = identity = None
         if params["state"] == "present" and params["users"] is not None:
             if not 4 <= params["bcrypt_cost"] <= 16:
-                raise DockerError(f"bcrypt_cost: {params['bcrypt_cost']} is not accepted: 4 to 16")
+                raise SwarmopsError(f"bcrypt_cost: {params['bcrypt_cost']} is not accepted: 4 to 16")
             if not params["users"]:
-                raise DockerError("users: empty; give at least one user")
+                raise SwarmopsError("users: empty; give at least one user")
             check_users(params["users"], params["password_min_length"])
             identity = users_identity(params["users"], params["users_format"], params["bcrypt_cost"])
         elif params["state"] == "present":
@@ -233,9 +230,9 @@ def run(word: str) -> None:
                 data = (base64.b64decode(params["data"], validate=True) if params["data_is_base64"]
                         else params["data"].encode())
             except ValueError as exc:
-                raise DockerError("data: not valid base64 (data_is_base64 is true)") from exc
+                raise SwarmopsError("data: not valid base64 (data_is_base64 is true)") from exc
             if not data:
-                raise DockerError("data: empty; the swarm keeps no empty secret or config")
+                raise SwarmopsError("data: empty; the swarm keeps no empty secret or config")
         api = SwarmAPI(connect(params))
         api.require_manager()
         the_plan = plan(kind, api.api, params["name"], identity or data)

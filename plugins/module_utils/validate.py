@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Checks of option values that the Engine API would store as given, or refuse only after other changes.
 
-Pure functions: each raises DockerError whose message names the option, the value and what is accepted, so a
+Pure functions: each raises SwarmopsError whose message names the option, the value and what is accepted, so a
 module calls them all before its first write.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError
 
 # Docker's names for services, networks, secrets and configs: a letter or digit first, then these.
 OBJECT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -26,11 +26,11 @@ def integer(option: str, value, minimum: int | None = None, maximum: int | None 
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise DockerError(f"{option}: {value!r} is not {what} (a whole number)")
+        raise SwarmopsError(f"{option}: {value!r} is not {what} (a whole number)")
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
         accepted = (f"{minimum} to {maximum}" if maximum is not None else f"{minimum} or more") \
             if minimum is not None else f"at most {maximum}"
-        raise DockerError(f"{option}: {value} is not {what} (accepted: {accepted})")
+        raise SwarmopsError(f"{option}: {value} is not {what} (accepted: {accepted})")
     return value
 
 
@@ -39,8 +39,8 @@ def number(option: str, value, minimum: float | None = None, maximum: float | No
     if value is None:
         return None
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-        raise DockerError(f"{option}: {value} is not {what} (accepted: {minimum} to {maximum})"
-                          if maximum is not None else f"{option}: {value} is not {what} (accepted: {minimum} or more)")
+        accepted = f"{minimum} to {maximum}" if maximum is not None else f"{minimum} or more"
+        raise SwarmopsError(f"{option}: {value} is not {what} (accepted: {accepted})")
     return value
 
 
@@ -54,15 +54,15 @@ def object_name(option: str, value: str | None, what: str = "a name", max_length
     if value is None:
         return None
     if not OBJECT_NAME.match(value) or len(value) > max_length:
-        raise DockerError(f"{option}: {value!r} is not {what} (letters, digits, '_', '.', '-', starting with a "
-                          f"letter or digit, at most {max_length} characters)")
+        raise SwarmopsError(f"{option}: {value!r} is not {what} (letters, digits, '_', '.', '-', starting with a "
+                            f"letter or digit, at most {max_length} characters)")
     return value
 
 
 def machine_name(option: str, value: str) -> str:
     if not value or not MACHINE_NAME.match(value):
-        raise DockerError(f"{option}: {value!r} is not a machine name (letters, digits, '-', '.', starting with a "
-                          f"letter or digit, at most 63 characters; example: node1)")
+        raise SwarmopsError(f"{option}: {value!r} is not a machine name (letters, digits, '-', '.', starting with a "
+                            f"letter or digit, at most 63 characters; example: node1)")
     return value
 
 
@@ -93,38 +93,38 @@ def address(option: str, value: str | None, with_port: bool = True, interface: b
     host, given_port = split_host_port(str(value).strip())
     if given_port is not None:
         if not with_port:
-            raise DockerError(f"{option}: {value!r} takes no port (examples: {examples})")
+            raise SwarmopsError(f"{option}: {value!r} takes no port (examples: {examples})")
         if not given_port.isdigit() or not 1 <= int(given_port) <= 65535:
-            raise DockerError(f"{option}: {value!r} has no port number 1-65535 after ':' (examples: {examples})")
+            raise SwarmopsError(f"{option}: {value!r} has no port number 1-65535 after ':' (examples: {examples})")
     looks_numeric = bool(re.fullmatch(r"[\d.]+", host)) or ":" in host
     if is_ip(host) or (interface and not looks_numeric and INTERFACE.match(host)):
         return value
     accepted = "an IP address or a network interface" if interface else "an IP address"
-    raise DockerError(f"{option}: {value!r} is not {accepted}{' with an optional :port' if with_port else ''} "
-                      f"(examples: {examples})")
+    raise SwarmopsError(f"{option}: {value!r} is not {accepted}{' with an optional :port' if with_port else ''} "
+                        f"(examples: {examples})")
 
 
 def remote_address(option: str, value: str) -> str:
     """A manager to join: a host name or IP address, with an optional port."""
     host, given_port = split_host_port(str(value).strip())
     if given_port is not None and (not given_port.isdigit() or not 1 <= int(given_port) <= 65535):
-        raise DockerError(f"{option}: {value!r} has no port number 1-65535 after ':' (example: 192.0.2.10:2377)")
+        raise SwarmopsError(f"{option}: {value!r} has no port number 1-65535 after ':' (example: 192.0.2.10:2377)")
     looks_numeric = bool(re.fullmatch(r"[\d.]+", host))
     host_name = re.fullmatch(r"(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*",
                              host)
     if is_ip(host) or (host_name and not looks_numeric):
         return value
-    raise DockerError(f"{option}: {value!r} is not a host name or IP address with an optional :port "
-                      f"(example: 192.0.2.10:2377)")
+    raise SwarmopsError(f"{option}: {value!r} is not a host name or IP address with an optional :port "
+                        f"(example: 192.0.2.10:2377)")
 
 
 def network(option: str, value: str, version: int | None = 4) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     try:
         net = ipaddress.ip_network(str(value).strip())
     except ValueError as exc:
-        raise DockerError(f"{option}: {value!r} is not a network in CIDR form (example: 10.20.0.0/16)") from exc
+        raise SwarmopsError(f"{option}: {value!r} is not a network in CIDR form (example: 10.20.0.0/16)") from exc
     if version and net.version != version:
-        raise DockerError(f"{option}: {value!r} is not an IPv{version} network (example: 10.20.0.0/16)")
+        raise SwarmopsError(f"{option}: {value!r} is not an IPv{version} network (example: 10.20.0.0/16)")
     return net
 
 
@@ -133,5 +133,5 @@ def size(option: str, value: str | None) -> str | None:
     if value is None or value == "":
         return value
     if not re.fullmatch(r"[1-9]\d*[KMGTkmgt]?", str(value)):
-        raise DockerError(f"{option}: {value!r} is not a size (examples: 3G, 500M)")
+        raise SwarmopsError(f"{option}: {value!r} is not a size (examples: 3G, 500M)")
     return value

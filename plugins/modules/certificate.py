@@ -137,7 +137,7 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.swarmops.ha.plugins.module_utils import pki
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError, module_errors
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError, module_errors
 
 
 def main():
@@ -163,13 +163,13 @@ def main():
     params = module.params
     with module_errors(module, "certificate"):
         if "/" in params["name"] or params["name"] in ("", ".", "..", "ca"):
-            raise DockerError(f"name: {params['name']!r} is not accepted: a file name without '/', not 'ca'")
+            raise SwarmopsError(f"name: {params['name']!r} is not accepted: a file name without '/', not 'ca'")
         for option in ("valid_days", "ca_valid_days"):
             if params[option] < 1:
-                raise DockerError(f"{option}: {params[option]} is not accepted: at least 1")
+                raise SwarmopsError(f"{option}: {params[option]} is not accepted: at least 1")
         if not 0 <= params["renew_days"] < params["valid_days"]:
-            raise DockerError(f"renew_days: {params['renew_days']} is not accepted: 0 or more and less than "
-                              f"valid_days ({params['valid_days']})")
+            raise SwarmopsError(f"renew_days: {params['renew_days']} is not accepted: 0 or more and less than "
+                                f"valid_days ({params['valid_days']})")
         client = params["purpose"] == "client"
         hosts, ips = ([], []) if client else pki.split_names(params["subject_alt_names"])
         names = sorted(set(hosts + ips))

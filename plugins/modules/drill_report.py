@@ -68,7 +68,8 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.swarmops.ha.plugins.module_utils import drill
+from ansible_collections.swarmops.ha.plugins.module_utils import report
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import module_errors
 
 RUN_KEYS = ("drill", "waits")
 
@@ -97,23 +98,24 @@ def main():
     for run in runs:
         name = f"{slug(run['drill'])}-{slug(run.get('profile', 'default'))}.svg"
         run["svg"] = name
-        files[name] = drill.svg_timeline(run)
-    files["README.md"] = drill.markdown(runs, params["title"])
-    files["drill.json"] = drill.report_json(runs)
+        files[name] = report.svg_timeline(run)
+    files["README.md"] = report.markdown(runs, params["title"])
+    files["drill.json"] = report.report_json(runs)
     changed = []
-    for name, content in files.items():
-        target = os.path.join(params["path"], name)
-        if os.path.exists(target):
-            with open(target, encoding="utf-8") as handle:
-                if handle.read() == content:
-                    continue
-        changed.append(target)
-        if not module.check_mode:
-            os.makedirs(params["path"], exist_ok=True)
-            with open(target, "w", encoding="utf-8") as handle:
-                handle.write(content)
+    with module_errors(module):
+        for name, content in files.items():
+            target = os.path.join(params["path"], name)
+            if os.path.exists(target):
+                with open(target, encoding="utf-8") as handle:
+                    if handle.read() == content:
+                        continue
+            changed.append(target)
+            if not module.check_mode:
+                os.makedirs(params["path"], exist_ok=True)
+                with open(target, "w", encoding="utf-8") as handle:
+                    handle.write(content)
     module.exit_json(changed=bool(changed), files=[os.path.join(params["path"], n) for n in files],
-                     written=changed, summary=drill.summary_rows(runs))
+                     written=changed, summary=report.summary_rows(runs))
 
 
 if __name__ == "__main__":

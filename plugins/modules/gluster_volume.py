@@ -92,9 +92,11 @@ from xml.etree import ElementTree
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError, module_errors
 
-class GlusterError(Exception):
-    pass
+
+class GlusterError(SwarmopsError):
+    """gluster refused, or the bricks and replica asked for do not fit."""
 
 
 def parse_brick(brick: str) -> tuple[str, str]:
@@ -163,6 +165,19 @@ class Gluster:
                 raise GlusterError(f"peers {', '.join(waiting)} not connected after {timeout}s: {peers}")
             time.sleep(1)
 
+    def create(self, name: str, args: list[str], timeout: int) -> None:
+        """Create the volume. A peer this node sees connected may not see a third one yet, and the create's staging
+        fails on it ("Host ... not connected"): that is retried until the peers' timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.run("volume", "create", name, *args)
+                return
+            except GlusterError as exc:
+                if "not connected" not in str(exc) or time.monotonic() > deadline:
+                    raise
+            time.sleep(1)
+
 
 def main():
     module = AnsibleModule(
@@ -178,7 +193,7 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    try:
+    with module_errors(module):
         bricks = params["bricks"] or []
         hosts = [parse_brick(brick)[0] for brick in bricks]
         replica = params["replica"] or len(bricks)
@@ -215,13 +230,11 @@ def main():
             gluster.wait_connected([host for host in dict.fromkeys(hosts) if not is_local(host)],
                                    params["peer_timeout"])
             if current is None:
-                gluster.run("volume", "create", params["name"], "replica", str(replica), "transport", "tcp",
-                            *bricks, *(["force"] if params["force"] else []))
+                gluster.create(params["name"], ["replica", str(replica), "transport", "tcp", *bricks,
+                                                *(["force"] if params["force"] else [])], params["peer_timeout"])
             if (current or {}).get("status") != "Started":
                 gluster.run("volume", "start", params["name"])
         module.exit_json(changed=changed, probed=probe, volume=wanted, diff={"before": before, "after": wanted})
-    except GlusterError as exc:
-        module.fail_json(msg=str(exc))
 
 
 if __name__ == "__main__":

@@ -95,7 +95,8 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 from ansible_collections.swarmops.ha.plugins.module_utils import lab
 from ansible_collections.swarmops.ha.plugins.module_utils import machine_store as store_lib
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError, connect, module_errors
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError, module_errors
 
 
 def machine_clients(store: str, names: list[str], check_mode: bool) -> tuple[dict, list[str]]:
@@ -105,7 +106,7 @@ def machine_clients(store: str, names: list[str], check_mode: bool) -> tuple[dic
         record = store_lib.read_config(store, name)
         if record is None:
             if not check_mode:
-                raise DockerError(f"machines: {name!r} is not a machine in {store}")
+                raise SwarmopsError(f"machines: {name!r} is not a machine in {store}")
             absent.append(name)
         else:
             clients[name] = connect(lab.engine_params(record))

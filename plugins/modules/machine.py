@@ -136,7 +136,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.swarmops.ha.plugins.module_utils import lab
 from ansible_collections.swarmops.ha.plugins.module_utils import machine_store as store_lib
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError, connect, module_errors
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError, module_errors
 
 
 class DockerMachineCLI:
@@ -149,13 +150,13 @@ class DockerMachineCLI:
 
     def run(self, *args: str, check: bool = True) -> str:
         if not self.binary:
-            raise DockerError(f"driver: {self.module.params['driver']!r} needs the docker-machine binary on the "
-                              f"controller's PATH (install docker-machine, or use driver: lab)")
+            raise SwarmopsError(f"driver: {self.module.params['driver']!r} needs the docker-machine binary on the "
+                                f"controller's PATH (install docker-machine, or use driver: lab)")
         proc = subprocess.run([self.binary, "--storage-path", self.store, *args],
                               capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL)
         if check and proc.returncode != 0:
-            raise DockerError(f"docker-machine {args[0]} {self.module.params['name']} failed: "
-                              f"{(proc.stderr or proc.stdout).strip()[-1500:]}")
+            raise SwarmopsError(f"docker-machine {args[0]} {self.module.params['name']} failed: "
+                                f"{(proc.stderr or proc.stdout).strip()[-1500:]}")
         return proc.stdout.strip()
 
     def state(self, name: str) -> str:

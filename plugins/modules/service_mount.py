@@ -85,13 +85,8 @@ from ansible_collections.swarmops.ha.plugins.module_utils import mounts as mount
 from ansible_collections.swarmops.ha.plugins.module_utils import services as service_lib
 from ansible_collections.swarmops.ha.plugins.module_utils import swarm as swarm_lib
 from ansible_collections.swarmops.ha.plugins.module_utils import validate
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import (
-    DockerError,
-    connect,
-    docker_spec,
-    inspect,
-    module_errors,
-)
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect, docker_spec, inspect
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError, module_errors
 
 
 def main():
@@ -117,7 +112,7 @@ def main():
         api.require_manager()
         service = inspect(api.api.inspect_service, params["service"])
         if service is None:
-            raise DockerError(f"service: {params['service']!r} is not a service of this swarm")
+            raise SwarmopsError(f"service: {params['service']!r} is not a service of this swarm")
         current = service_lib.actual_mounts(service["Spec"])
         after = mounts_lib.merge(current, given, params["state"])
         changes = mounts_lib.diff(current, after)

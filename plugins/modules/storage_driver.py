@@ -117,6 +117,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.swarmops.ha.plugins.module_utils import storage
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import module_errors
 
 DEFAULT_PATHS = {"daemon_json": "/etc/docker/daemon.json", "boot2docker_profile": "/var/lib/boot2docker/profile"}
 BACKUP_SUFFIX = ".swarmops-backup"
@@ -209,7 +210,7 @@ def main():
     params = module.params
     path = params["path"] or DEFAULT_PATHS[params["settings"]]
     node = Node(module)
-    try:
+    with module_errors(module):
         info = node.info()
         if info is None:
             raise storage.StorageError("the engine on this node does not answer `docker info`; start it first")
@@ -223,8 +224,6 @@ def main():
             except ValueError as exc:
                 raise storage.StorageError(f"path: {path} is not valid JSON ({exc}); fix it before switching") from exc
         wanted = wanted_text(params["settings"], current, params["driver"], params["options"])
-    except storage.StorageError as exc:
-        module.fail_json(msg=str(exc))
 
     previous = info["Driver"]
     settings_change = wanted != (current or "")

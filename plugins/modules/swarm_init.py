@@ -136,12 +136,8 @@ settings:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.swarmops.ha.plugins.module_utils import swarm as swarm_lib
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import (
-    DockerError,
-    connect,
-    docker_spec,
-    module_errors,
-)
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect, docker_spec
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError, module_errors
 
 
 def main():
@@ -174,7 +170,7 @@ def main():
         local = api.unlocked_local()
         state = local.get("LocalNodeState")
         if state == "active" and not local.get("ControlAvailable"):
-            raise DockerError("this engine is a worker of a swarm; point swarm_init at a manager")
+            raise SwarmopsError("this engine is a worker of a swarm; point swarm_init at a manager")
         created = state != "active"
         if created:
             before = {}

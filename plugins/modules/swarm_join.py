@@ -89,12 +89,8 @@ local_state:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.swarmops.ha.plugins.module_utils import swarm as swarm_lib
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import (
-    DockerError,
-    connect,
-    docker_spec,
-    module_errors,
-)
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect, docker_spec
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError, module_errors
 
 
 def in_swarm_of(local: dict, remote_addrs: list[str]) -> bool:
@@ -133,8 +129,8 @@ def main():
         elif not in_swarm_of(local, params["remote_addrs"]):
             if not params["leave_other_swarm"]:
                 managers = ", ".join(m.get("Addr", "") for m in local.get("RemoteManagers") or [])
-                raise DockerError(f"remote_addrs: this node is in another swarm (managers {managers}); "
-                                  f"set leave_other_swarm: true to leave it and join this one")
+                raise SwarmopsError(f"remote_addrs: this node is in another swarm (managers {managers}); "
+                                    f"set leave_other_swarm: true to leave it and join this one")
             actions += ["leave", "join"]
         if not module.check_mode:
             for action in actions:

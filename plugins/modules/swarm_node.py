@@ -89,12 +89,8 @@ node:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.swarmops.ha.plugins.module_utils import swarm as swarm_lib
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import (
-    DockerError,
-    connect,
-    docker_spec,
-    module_errors,
-)
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect, docker_spec
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError, module_errors
 
 
 def settable(spec: dict) -> dict:
@@ -124,16 +120,16 @@ def main():
                 module.exit_json(changed=False)
             facts = swarm_lib.node_facts(node)
             if facts["role"] == "manager":
-                raise DockerError(f"name: {params['name']} is a manager; demote it with swarm_promote first")
+                raise SwarmopsError(f"name: {params['name']} is a manager; demote it with swarm_promote first")
             if facts["status"] != "down" and not params["force"]:
-                raise DockerError(f"name: {params['name']} is {facts['status']}, not down; make it leave the swarm "
-                                  f"(swarm_join state=absent) or set force: true")
+                raise SwarmopsError(f"name: {params['name']} is {facts['status']}, not down; make it leave the swarm "
+                                    f"(swarm_join state=absent) or set force: true")
             if not module.check_mode:
                 api.api.remove_node(node["ID"], force=params["force"])
             module.exit_json(changed=True, diff={"before": {"node": facts["hostname"]}, "after": {}})
         if node is None:
             names = ", ".join(n["hostname"] for n in api.nodes())
-            raise DockerError(f"name: {params['name']!r} is not a node of this swarm (nodes: {names})")
+            raise SwarmopsError(f"name: {params['name']!r} is not a node of this swarm (nodes: {names})")
         spec = swarm_lib.wanted_node_spec(node["Spec"], params["labels"], params["labels_state"] == "replace",
                                           params["labels_to_remove"], params["availability"])
         before, after = settable(node["Spec"]), settable(spec)

@@ -79,7 +79,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.swarmops.ha.plugins.module_utils import swarm as swarm_lib
 from ansible_collections.swarmops.ha.plugins.module_utils import validate
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect, docker_spec, module_errors
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect, docker_spec
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import module_errors
 
 
 def main():

@@ -98,12 +98,8 @@ import dataclasses
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.swarmops.ha.plugins.module_utils import routing
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import (
-    NotFound,
-    connect,
-    docker_spec,
-    module_errors,
-)
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import NotFound, connect, docker_spec
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import module_errors
 
 
 def image_ports(api, services: list[dict]) -> dict[str, set[int]]:

@@ -310,32 +310,10 @@ tasks:
 
 from ansible.module_utils.basic import AnsibleModule
 
-try:
-    from docker.auth import resolve_repository_name
-except ImportError:  # pragma: no cover - connect() reports the missing SDK
-    resolve_repository_name = None
-
 from ansible_collections.swarmops.ha.plugins.module_utils import services as service_lib
 from ansible_collections.swarmops.ha.plugins.module_utils import swarm as swarm_lib
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import (
-    DockerError,
-    DockerException,
-    connect,
-    describe,
-    docker_spec,
-    inspect,
-    module_errors,
-)
-
-
-def login(client, registry_auth: dict, image: str) -> None:
-    """Log the manager's engine in, so the create or update carries the credentials to every node that pulls."""
-    registry = registry_auth["registry"] or resolve_repository_name(image)[0]
-    try:
-        client.login(registry_auth["username"], registry_auth["password"], registry=registry, reauth=True)
-    except DockerException as exc:
-        raise DockerError(f"registry_auth: {registry} refused the login of {registry_auth['username']!r}: "
-                          f"{describe(exc)}") from exc
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect, docker_spec, inspect
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError, module_errors
 
 
 def main():
@@ -372,7 +350,7 @@ def main():
             module.exit_json(changed=bool(current), diff={"before": {"name": params["name"]} if current else {},
                                                           "after": {}})
         if current is None and not params["image"]:
-            raise DockerError(f"image: required to create service {params['name']!r}")
+            raise SwarmopsError(f"image: required to create service {params['name']!r}")
         spec = services.view(current["Spec"]) if current else {"Name": params["name"]}
         before, after = service_lib.compare(spec, wanted)
         changed = bool(before or after or current is None or params["force_update"])
@@ -382,7 +360,7 @@ def main():
                 template = spec["TaskTemplate"]
                 template["ForceUpdate"] = (template.get("ForceUpdate") or 0) + 1
             if params["registry_auth"]:
-                login(api.api, params["registry_auth"], spec["TaskTemplate"]["ContainerSpec"]["Image"])
+                services.login(params["registry_auth"], spec["TaskTemplate"]["ContainerSpec"]["Image"])
             services.write(current, spec, params["wait_timeout"] if params["wait"] else None)
         module.exit_json(changed=changed, diff={"before": before if current else {}, "after": after},
                          **services.summary(params["name"], wanted if module.check_mode else None))

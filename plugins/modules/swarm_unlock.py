@@ -60,14 +60,8 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.swarmops.ha.plugins.module_utils import swarm as swarm_lib
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import (
-    DockerError,
-    DockerException,
-    connect,
-    describe,
-    docker_spec,
-    module_errors,
-)
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect, docker_spec
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError, module_errors
 
 KEY = re.compile(r"^SWMKEY-1-[A-Za-z0-9+/=]+$")
 
@@ -83,17 +77,13 @@ def main():
     params = module.params
     with module_errors(module, "swarm_unlock"):
         if not KEY.match(params["unlock_key"].strip()):
-            raise DockerError("unlock_key: not an unlock key (accepted: SWMKEY-1-... as `docker swarm unlock-key` "
-                              "prints it)")
+            raise SwarmopsError("unlock_key: not an unlock key (accepted: SWMKEY-1-... as `docker swarm unlock-key` "
+                                "prints it)")
         api = swarm_lib.SwarmAPI(connect(params))
         state = api.local().get("LocalNodeState", "inactive")
         if state != "locked" or module.check_mode:
             module.exit_json(changed=state == "locked", state=state)
-        try:
-            api.api.unlock_swarm(params["unlock_key"].strip())
-        except DockerException as exc:
-            raise DockerError(f"unlock_key: the engine refused the key ({describe(exc)}); it is not this swarm's "
-                              "current unlock key") from None
+        api.unlock(params["unlock_key"].strip())
         swarm_lib.wait_for(lambda: api.local().get("LocalNodeState") == "active"
                            and (not api.local().get("ControlAvailable") or api.api.nodes()),
                            params["wait_timeout"], "the node to be active after the unlock")

@@ -34,9 +34,10 @@ options:
         full strength (what RV(problems) lists otherwise).
       - C(services_converged) (bool) every service (or those named in C(services)) runs as many tasks as it wants,
         counting only tasks on Ready nodes.
-      - C(alerts_firing) (list of dicts of alert labels, each with C(alertname)) Alertmanager lists an active alert
-        with those labels, for example C({alertname: SwarmNodeDown, node: node4}). Needs O(alerts).
-      - C(alerts_resolved) (bool) no alert that became active after O(since) is still active. Needs O(alerts).
+      - "C(alerts_firing) (list of dicts of alert labels, each with C(alertname)) Alertmanager lists an active alert
+        with those labels, for example C({alertname: SwarmNodeDown, node: node4}). Needs O(alerts)."
+      - C(alerts_resolved) (V(true), or a list of dicts of alert labels as C(alerts_firing) takes) no alert that
+        became active after O(since) (of those with these labels) is still active. Needs O(alerts).
       - C(healthy), C(services_converged) and C(alerts_resolved) count only from the moment every other condition
         holds. Waiting for node4 V(down) and C(services_converged), the time says when node4's tasks ran elsewhere,
         not that they looked fine before the swarm noticed node4 was gone.
@@ -46,7 +47,7 @@ options:
     description:
       - Also watch Alertmanager's active alerts (its C(/api/v2/alerts)); each alert that appears or goes is a
         timeline entry (subject C(alert <alertname> <label>=<value>)).
-      - An Alertmanager that does not answer is no failure: the alerts last seen are kept.
+      - An Alertmanager that does not answer is no failure; the alerts last seen are kept.
     type: dict
     suboptions:
       urls:
@@ -67,6 +68,13 @@ options:
         description: Seconds each request may take.
         type: float
         default: 2
+      hold:
+        description:
+          - Seconds an alert stays counted after the last answer that listed it. The routing proxy asks the
+            Alertmanagers in turn, and one that restarted lists nothing until Prometheus sends its alerts again;
+            the timeline gives the time it was last listed.
+        type: float
+        default: 5
   since:
     description:
       - Epoch seconds (a float, as C(now().timestamp()) gives) that the returned times count from, typically the
@@ -167,7 +175,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import open_url
 
 from ansible_collections.swarmops.ha.plugins.module_utils import drill, validate
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect, docker_spec, module_errors
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect, docker_spec
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import module_errors
 
 
 def main():
@@ -184,6 +193,7 @@ def main():
                 user=dict(type="str"),
                 password=dict(type="str", no_log=True),
                 request_timeout=dict(type="float", default=2),
+                hold=dict(type="float", default=5),
             )),
         ),
         supports_check_mode=True,
@@ -202,7 +212,9 @@ def main():
         def read() -> dict:
             return drill.snapshot(api.nodes(), api.services(), api.tasks(filters={"desired-state": "running"}))
 
-        watcher = drill.SwarmWatcher(read, read_alerts=alerts_reader(params["alerts"]) if params["alerts"] else None)
+        alerts = params["alerts"]
+        watcher = drill.SwarmWatcher(read, read_alerts=alerts_reader(alerts) if alerts else None,
+                                     alerts_hold=alerts["hold"] if alerts else 0)
         result = watcher.watch(conditions, params["since"] or started, params["wait_timeout"], params["interval"])
     if not result["met"] and params["fail_on_timeout"]:
         module.fail_json(msg=f"swarm_wait: after {params['wait_timeout']}s still waiting for "

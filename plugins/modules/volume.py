@@ -88,13 +88,8 @@ volume:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.swarmops.ha.plugins.module_utils import validate
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import (
-    DockerError,
-    connect,
-    docker_spec,
-    inspect,
-    module_errors,
-)
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect, docker_spec, inspect
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError, module_errors
 
 
 def described(info: dict | None) -> dict:
@@ -128,8 +123,8 @@ def main():
         differs = current is not None and params["state"] == "present" and before != wanted
         if differs and not params["recreate"]:
             changed_keys = ", ".join(key for key in wanted if before[key] != wanted[key])
-            raise DockerError(f"{changed_keys}: the volume exists with {before}; a volume cannot change, "
-                              f"set recreate: true to remove it (and its data) and create it as wanted")
+            raise SwarmopsError(f"{changed_keys}: the volume exists with {before}; a volume cannot change, "
+                                f"set recreate: true to remove it (and its data) and create it as wanted")
         changed = before != after
         if changed and not module.check_mode:
             if current is not None:

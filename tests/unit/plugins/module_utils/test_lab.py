@@ -6,7 +6,7 @@ import pytest
 
 from ansible_collections.swarmops.ha.plugins.module_utils import lab
 from ansible_collections.swarmops.ha.plugins.module_utils import machine_store as ms
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError
 
 
 def test_pick_address_takes_lowest_free_from_eleven():
@@ -25,19 +25,19 @@ def test_pick_address_honours_a_wanted_free_address():
     ("banana", "not an IPv4 address"),
 ])
 def test_pick_address_refuses_bad_wanted_address(wanted, message):
-    with pytest.raises(DockerError, match=f"driver_options.ip: .*{message}"):
+    with pytest.raises(SwarmopsError, match=f"driver_options.ip: .*{message}"):
         lab.pick_address("198.51.100.0/24", {"198.51.100.11"}, wanted)
 
 
 @pytest.mark.parametrize("subnet", ["nonsense", "198.51.100.0/29", "2001:db8::/64"])
 def test_validate_subnet_names_the_option(subnet):
-    with pytest.raises(DockerError, match=f"subnet: '{subnet}'"):
+    with pytest.raises(SwarmopsError, match=f"subnet: '{subnet}'"):
         lab.validate_subnet(subnet)
 
 
 def test_subnet_exhaustion_is_reported():
     taken = {f"198.51.100.{i}" for i in range(1, 15)}
-    with pytest.raises(DockerError, match="no free address"):
+    with pytest.raises(SwarmopsError, match="no free address"):
         lab.pick_address("198.51.100.0/28", taken)
 
 
@@ -108,18 +108,20 @@ def test_machine_settings_keep_what_the_machine_was_made_with(tmp_path):
                                                 "Release": "bookworm", "Image": "img:1", "DockerHost": "",
                                                 "BtrfsDisk": ""}
     assert lab.machine_settings(None, {})["Network"] == lab.DEFAULT_NETWORK
-    with pytest.raises(DockerError, match="driver_options.btrfs_disk: machine node1 was made with '', not '2G'"):
+    with pytest.raises(SwarmopsError, match="driver_options.btrfs_disk: machine node1 was made with '', not '2G'"):
         lab.machine_settings(record | {"Driver": record["Driver"] | {"BtrfsDisk": ""}}, {"btrfs_disk": "2G"})
-    with pytest.raises(DockerError, match="driver_options.network: machine node1 was made with 'labnet', not 'other'"):
+    with pytest.raises(SwarmopsError,
+                       match="driver_options.network: machine node1 was made with 'labnet', not 'other'"):
         lab.machine_settings(record, {"network": "other"})
 
 
 def test_machine_image_follows_kind_and_release():
     assert lab.machine_settings(None, {})["Image"] == "swarmops/lab-node:bookworm"
     assert lab.machine_settings(None, {"kind": "bare", "release": "trixie"})["Image"] == "swarmops/lab-bare:trixie"
-    with pytest.raises(DockerError, match="driver_options.release: 'jessie' is not one of bullseye, bookworm, trixie"):
+    with pytest.raises(SwarmopsError,
+                       match="driver_options.release: 'jessie' is not one of bullseye, bookworm, trixie"):
         lab.machine_settings(None, {"release": "jessie"})
-    with pytest.raises(DockerError, match="driver_options.kind: 'vm' is not one of node, bare"):
+    with pytest.raises(SwarmopsError, match="driver_options.kind: 'vm' is not one of node, bare"):
         lab.machine_settings(None, {"kind": "vm"})
 
 

@@ -6,7 +6,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.swarmops.ha.plugins.doc_fragments.mount import ModuleDocFragment
 from ansible_collections.swarmops.ha.plugins.module_utils import mounts as m
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError
 
 MIB = 1024 ** 2
 
@@ -54,7 +54,7 @@ def test_doc_fragment_documents_mount_options_exactly():
 
 def test_mount_error_is_a_value_error_that_module_errors_reports():
     assert issubclass(m.MountError, ValueError)
-    assert issubclass(m.MountError, DockerError)
+    assert issubclass(m.MountError, SwarmopsError)
 
 
 def test_normalise_keeps_the_users_order_and_fills_defaults():

@@ -5,7 +5,7 @@ import datetime
 import pytest
 
 from ansible_collections.swarmops.ha.plugins.module_utils import pki
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError
 
 NAMES = ["127.0.0.1", "registry.example"]
 
@@ -55,17 +55,17 @@ def test_the_users_own_certificate_is_refused_for_each_problem_without_showing_t
     issue(tmp_path / "b")
     mine, other = files(tmp_path / "a"), files(tmp_path / "b")
     given = {"certificate": mine["certificate"], "private_key": other["private_key"]}
-    with pytest.raises(DockerError, match="do not match") as caught:
+    with pytest.raises(SwarmopsError, match="do not match") as caught:
         pki.plan(str(tmp_path / "c"), "registry", NAMES, 30, given)
     assert other["private_key"].decode() not in str(caught.value)
     given = {"certificate": mine["certificate"], "private_key": mine["private_key"],
              "ca_certificate": other["ca_certificate"]}
-    with pytest.raises(DockerError, match="not signed by the CA certificate"):
+    with pytest.raises(SwarmopsError, match="not signed by the CA certificate"):
         pki.plan(str(tmp_path / "c"), "registry", NAMES, 30, given)
-    with pytest.raises(DockerError, match="does not cover app.example"):
+    with pytest.raises(SwarmopsError, match="does not cover app.example"):
         pki.plan(str(tmp_path / "c"), "registry", ["app.example"], 30, {**given, "ca_certificate": mine[
             "ca_certificate"]})
-    with pytest.raises(DockerError, match="private_key: not an unencrypted PEM private key"):
+    with pytest.raises(SwarmopsError, match="private_key: not an unencrypted PEM private key"):
         pki.plan(str(tmp_path / "c"), "registry", NAMES, 30, {**given, "private_key": b"not a key"})
 
 
@@ -89,5 +89,5 @@ def test_an_expiring_certificate_is_a_problem_named_with_its_date(tmp_path):
 
 @pytest.mark.parametrize("names", [["bad name"], [], ["-x.example"]])
 def test_names_that_are_neither_hosts_nor_addresses_are_refused(names):
-    with pytest.raises(DockerError, match="subject_alt_names: "):
+    with pytest.raises(SwarmopsError, match="subject_alt_names: "):
         pki.split_names(names)

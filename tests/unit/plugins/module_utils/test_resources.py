@@ -2,7 +2,7 @@ import re
 
 import pytest
 
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError
 from ansible_collections.swarmops.ha.plugins.module_utils.resources import (
     ResourceError,
     format_cpu,
@@ -106,7 +106,7 @@ def test_parse_size_message_reads_as_the_guide_shows_it():
 
 def test_resource_error_is_a_value_error_that_module_errors_reports():
     assert issubclass(ResourceError, ValueError)
-    assert issubclass(ResourceError, DockerError)
+    assert issubclass(ResourceError, SwarmopsError)
 
 
 @pytest.mark.parametrize("size, text", [

@@ -1,7 +1,7 @@
 import pytest
 
 from ansible_collections.swarmops.ha.plugins.module_utils import services
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError
 
 SECOND = 1_000_000_000
 
@@ -124,7 +124,7 @@ def test_options_left_out_are_not_managed():
     ({"stop_grace_period": "a while"}, "stop_grace_period: 'a while' is not a duration"),
 ])
 def test_bad_input_names_the_option(given, message):
-    with pytest.raises(DockerError, match=message.replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(SwarmopsError, match=message.replace("[", r"\[").replace("]", r"\]")):
         services.wanted_values(params(**given))
 
 
@@ -219,3 +219,20 @@ def test_the_engines_default_stop_grace_period_is_ten_seconds_and_a_shorter_one_
         {"stop_grace_period": 10 * SECOND, "stop_signal": ""}, {"stop_grace_period": SECOND, "stop_signal": "SIGKILL"})
     container = services.apply(ENGINE_SPEC, wanted)["TaskTemplate"]["ContainerSpec"]
     assert (container["StopGracePeriod"], container["StopSignal"]) == (SECOND, "SIGKILL")
+
+
+def test_a_refused_registry_login_names_the_registry_and_the_user_never_the_password():
+    import docker.errors
+
+    class Engine:
+        def login(self, username, password, registry, reauth):
+            self.asked = (username, registry)
+            raise docker.errors.APIError("500 Server Error", explanation="unauthorized: incorrect username or password")
+
+    engine = Engine()
+    with pytest.raises(SwarmopsError) as raised:
+        services.ServiceAPI(engine).login({"username": "ci", "password": "s3cret-pass", "registry": None},
+                                          "registry.example:5000/app:1")
+    assert engine.asked == ("ci", "registry.example:5000")
+    assert str(raised.value) == ("registry_auth: registry.example:5000 refused the login of 'ci': "
+                                 "unauthorized: incorrect username or password")

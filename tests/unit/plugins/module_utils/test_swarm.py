@@ -1,7 +1,7 @@
 import pytest
 
 from ansible_collections.swarmops.ha.plugins.module_utils import swarm
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError
 
 
 def node(name, role="worker", reach=None, leader=False, state="ready"):
@@ -78,17 +78,17 @@ def test_plan_demotes_the_leader_last():
 
 
 def test_plan_refuses_even_counts_unless_allowed():
-    with pytest.raises(DockerError, match="2 managers .* allow_even"):
+    with pytest.raises(SwarmopsError, match="2 managers .* allow_even"):
         swarm.plan_managers(guide_swarm(), count=2)
     assert swarm.plan_managers(guide_swarm(), count=2, allow_even=True).demote == ["node3"]
 
 
 def test_plan_refuses_unknown_names_and_impossible_counts():
-    with pytest.raises(DockerError, match="managers: node9 not in this swarm"):
+    with pytest.raises(SwarmopsError, match="managers: node9 not in this swarm"):
         swarm.plan_managers(guide_swarm(), names=["node1", "node9"])
-    with pytest.raises(DockerError, match="manager_count: 7 managers asked, but the swarm has 5 nodes"):
+    with pytest.raises(SwarmopsError, match="manager_count: 7 managers asked, but the swarm has 5 nodes"):
         swarm.plan_managers(guide_swarm(), count=7)
-    with pytest.raises(DockerError, match="manager_count: 0"):
+    with pytest.raises(SwarmopsError, match="manager_count: 0"):
         swarm.plan_managers(guide_swarm(), count=0)
 
 
@@ -96,7 +96,7 @@ def test_plan_refuses_demotion_below_quorum_of_reachable_managers():
     nodes = guide_swarm()
     nodes[1] = node("node2", "manager", reach="unreachable", state="down")
     nodes[2] = node("node3", "manager", reach="unreachable", state="down")
-    with pytest.raises(DockerError, match="demoting node2 would leave 1 reachable of 2 managers"):
+    with pytest.raises(SwarmopsError, match="demoting node2 would leave 1 reachable of 2 managers"):
         swarm.plan_managers(nodes, names=["node1"])
 
 
@@ -110,7 +110,7 @@ def test_plan_by_count_keeps_reachable_managers_over_unreachable_ones():
 def test_wait_for_returns_the_first_truthy_answer_and_times_out():
     answers = iter([None, 0, "ok"])
     assert swarm.wait_for(lambda: next(answers), 5, "x", interval=0) == "ok"
-    with pytest.raises(DockerError, match="timed out after 0s waiting for the leader"):
+    with pytest.raises(SwarmopsError, match="timed out after 0s waiting for the leader"):
         swarm.wait_for(lambda: False, 0, "the leader", interval=0)
 
 
@@ -126,7 +126,7 @@ def test_parse_duration_to_nanoseconds(value, seconds):
 
 @pytest.mark.parametrize("value", ["soon", "5x", "1h 30m", -1, "h"])
 def test_parse_duration_names_option_and_value(value):
-    with pytest.raises(DockerError, match=f"cert_expiry: {value!r} is not a duration"):
+    with pytest.raises(SwarmopsError, match=f"cert_expiry: {value!r} is not a duration"):
         swarm.parse_duration("cert_expiry", value)
 
 
@@ -181,3 +181,15 @@ def test_requested_secrets_holds_only_what_was_asked():
     both = swarm.requested_secrets(inspect_data(True), read_key, True, True)
     assert both["unlock_key"] == "SWMKEY-1-k"
     assert swarm.secret_values(both) == {"SWMTKN-w", "SWMTKN-m", "SWMKEY-1-k"}
+
+
+def test_a_refused_unlock_key_is_named_as_the_option_to_fix():
+    import docker.errors
+
+    class LockedEngine:
+        def unlock_swarm(self, key):
+            raise docker.errors.APIError("500 Server Error", explanation="invalid key")
+
+    api = swarm.SwarmAPI(type("Client", (), {"api": LockedEngine()})())
+    with pytest.raises(SwarmopsError, match=r"^unlock_key: the engine refused the key \(invalid key\); it is not "):
+        api.unlock("SWMKEY-1-wrong")

@@ -3,7 +3,7 @@
 import pytest
 
 from ansible_collections.swarmops.ha.plugins.module_utils import services, swarm_data
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError
 
 SECRET = swarm_data.Kind("Secret")
 
@@ -18,7 +18,7 @@ def test_a_fingerprint_recognises_its_data_and_nothing_else():
 
 @pytest.mark.parametrize("name", ["db password", "-db", "db.v2", "x" * 55, ""])
 def test_names_the_versions_could_not_carry_are_refused(name):
-    with pytest.raises(DockerError, match="name: .* is not accepted"):
+    with pytest.raises(SwarmopsError, match="name: .* is not accepted"):
         swarm_data.check_name(name)
 
 
@@ -85,7 +85,7 @@ def test_a_secret_made_by_hand_is_taken_over():
 
 def test_absent_is_refused_while_a_service_uses_a_version():
     engine = FakeEngine([version(1, b"a")], [service("api", "id1")])
-    with pytest.raises(DockerError, match="state: absent, but secret db is used by api"):
+    with pytest.raises(SwarmopsError, match="state: absent, but secret db is used by api"):
         swarm_data.plan(SECRET, engine, "db", None)
     assert swarm_data.plan(SECRET, FakeEngine([version(1, b"a")], []), "db", None).remove[0]["ID"] == "id1"
 
@@ -126,6 +126,6 @@ def test_the_same_users_are_recognised_though_each_file_is_salted_anew():
     (users(("ci", "long-enough-password", ["push,pull"])), r"users\[0\].groups: 'push,pull' is not accepted"),
 ])
 def test_bad_users_are_refused_naming_the_user_never_the_password(given, message):
-    with pytest.raises(DockerError, match=message) as caught:
+    with pytest.raises(SwarmopsError, match=message) as caught:
         swarm_data.check_users(given, 12)
     assert not any(user["password"] in str(caught.value) for user in given)

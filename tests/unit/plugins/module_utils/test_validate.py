@@ -1,7 +1,7 @@
 import pytest
 
 from ansible_collections.swarmops.ha.plugins.module_utils import lab, services, swarm, validate
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError
 
 
 @pytest.mark.parametrize("call, message", [
@@ -25,7 +25,7 @@ from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import Dock
     (lambda: validate.size("driver_options.btrfs_disk", "3 GB"), "driver_options.btrfs_disk: '3 GB' is not a size"),
 ])
 def test_bad_values_are_refused_naming_option_value_and_what_is_accepted(call, message):
-    with pytest.raises(DockerError) as raised:
+    with pytest.raises(SwarmopsError) as raised:
         call()
     assert message in str(raised.value)
 
@@ -71,7 +71,7 @@ def service_params(**given):
     ({"wait_timeout": -5}, "wait_timeout: -5 is not a number of seconds"),
 ])
 def test_service_options_are_checked_before_any_write(given, message):
-    with pytest.raises(DockerError) as raised:
+    with pytest.raises(SwarmopsError) as raised:
         services.wanted_values(service_params(**given))
     assert message in str(raised.value)
 
@@ -93,7 +93,7 @@ def init_params(**given):
     ({"cert_expiry": "30m"}, "cert_expiry: '30m' is below the swarm's minimum of 1h"),
 ])
 def test_swarm_init_options_are_checked(given, message):
-    with pytest.raises(DockerError) as raised:
+    with pytest.raises(SwarmopsError) as raised:
         swarm.check_init_options(init_params(**given))
     assert message in str(raised.value)
 
@@ -120,7 +120,7 @@ def test_swarm_join_options_are_checked(given, message):
     params = {"state": "present", "remote_addrs": ["192.0.2.10"], "join_token": "SWMTKN-1-abc123-def456",
               "advertise_addr": None, "listen_addr": "0.0.0.0:2377", "data_path_addr": None, "wait_timeout": 60,
               **given}
-    with pytest.raises(DockerError) as raised:
+    with pytest.raises(SwarmopsError) as raised:
         swarm.check_join_options(params)
     assert message in str(raised.value)
     assert "VALUE_SPECIFIED" not in str(raised.value)
@@ -143,6 +143,6 @@ def test_a_check_run_may_join_without_a_token_yet():
 def test_lab_machine_options_are_checked(given, message):
     params = {"name": "node1", "driver": "lab", "engine_labels": [], "driver_options": {}, "wait_timeout": 90,
               **given}
-    with pytest.raises(DockerError) as raised:
+    with pytest.raises(SwarmopsError) as raised:
         lab.check_machine_params(params)
     assert message in str(raised.value)
