@@ -13,7 +13,7 @@ import ipaddress
 import struct
 from dataclasses import dataclass
 
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError
 
 VRRP_PROTOCOL = 112
 VRRP_GROUP = "224.0.0.18"
@@ -21,7 +21,7 @@ VRRP_GROUP = "224.0.0.18"
 ANSWERED = ("REACHABLE", "STALE", "DELAY", "PROBE", "PERMANENT", "NOARP")
 
 
-class VipError(DockerError):
+class VipError(SwarmopsError):
     """The VIP or the VRRP router id cannot be used; the message names the variable."""
 
 

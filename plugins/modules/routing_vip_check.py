@@ -91,13 +91,14 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.swarmops.ha.plugins.module_utils import vrrp
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError, module_errors
 
 
 def ip_json(module, *args) -> list[dict]:
     rc, out, err = module.run_command(["ip", "-j", "-4", *args], check_rc=False)
     if rc != 0:
-        module.fail_json(msg=f"ip -j -4 {' '.join(args)} failed on the node (iproute2 with JSON output is needed): "
-                             f"{err.strip()}")
+        raise SwarmopsError(f"ip -j -4 {' '.join(args)} failed on the node (iproute2 with JSON output is needed): "
+                            f"{err.strip()}")
     return json.loads(out or "[]")
 
 
@@ -141,7 +142,7 @@ def main():
     )
     params = module.params
     node = socket.gethostname()
-    try:
+    with module_errors(module, f"proxy node {node}"):
         addresses = vrrp.parse_vips(params["routing_vip"], params["routing_vip_extra"])
         vips = [str(v) for v in addresses]
         interfaces = vrrp.interfaces_of(ip_json(module, "addr"))
@@ -157,10 +158,6 @@ def main():
         adverts = listen_adverts(str(local), params["listen_seconds"])
         place = vrrp.check(node, params["routing_vip"], params["routing_vip_extra"], params["routing_vrrp_router_id"],
                            interfaces, held, answered, params["peers"], adverts)
-    except vrrp.VipError as exc:
-        module.fail_json(msg=f"proxy node {node}: {exc}")
-    except OSError as exc:
-        module.fail_json(msg=f"proxy node {node}: could not check the VIP: {exc}")
     module.exit_json(changed=False, held=sorted(held), **place)
 
 

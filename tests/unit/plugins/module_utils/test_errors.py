@@ -3,7 +3,7 @@
 import docker.errors
 import pytest
 
-from ansible_collections.swarmops.ha.plugins.module_utils import machine_store, mounts, resources, routing, storage
+from ansible_collections.swarmops.ha.plugins.module_utils import machine_store, mounts, resources, routing, storage, vrrp
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError
 from ansible_collections.swarmops.ha.plugins.module_utils.errors import (
     SwarmopsError,
@@ -31,7 +31,7 @@ class FakeModule:
 
 @pytest.mark.parametrize("error_class", [
     DockerError, machine_store.StoreError, storage.StorageError, gluster_volume.GlusterError, mounts.MountError,
-    resources.ResourceError, routing.RouteError,
+    resources.ResourceError, routing.RouteError, vrrp.VipError,
 ])
 def test_every_error_of_the_collection_has_the_one_root(error_class):
     assert issubclass(error_class, SwarmopsError)
