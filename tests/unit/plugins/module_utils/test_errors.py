@@ -3,7 +3,14 @@
 import docker.errors
 import pytest
 
-from ansible_collections.swarmops.ha.plugins.module_utils import machine_store, mounts, resources, routing, storage, vrrp
+from ansible_collections.swarmops.ha.plugins.module_utils import (
+    machine_store,
+    mounts,
+    resources,
+    routing,
+    storage,
+    vrrp,
+)
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError
 from ansible_collections.swarmops.ha.plugins.module_utils.errors import (
     SwarmopsError,
