@@ -95,18 +95,25 @@ def resources(lab: Lab, samples: int) -> dict:
     return {part: {k: statistics.median(v) for k, v in used.items()} for part, used in totals.items()}
 
 
+def median_of(values: list) -> float | None:
+    seen = [value for value in values if value is not None]
+    return statistics.median(seen) if seen else None
+
+
 def report(rounds: list[dict], used: dict, machines: int) -> str:
-    med = {p["name"]: {k: statistics.median(r[k] for r in rounds if r["profile"] == p["name"])
+    med = {p["name"]: {k: median_of([r[k] for r in rounds if r["profile"] == p["name"]])
                        for k in ("down", "fired", "resolved")} for p in PROFILES}
     lines = [f"# Monitoring: alert latency and cost, {datetime.datetime.now():%Y-%m-%d %H:%M}", "",
              f"A worker's machine stopped by the worker_loss drill, {len(rounds) // len(PROFILES)} round(s) per "
              "heartbeat; seconds after the machine stopped, medians. `fired` is when Alertmanager first listed "
-             "SwarmNodeDown for the node, `resolved` when it no longer did after the machine was started.", "",
+             "SwarmNodeDown for the node, `resolved` when it no longer did after the machine was started (the drill "
+             "does not wait for it, so it is the median of the rounds that saw it, and `-` when none did).", "",
              "| heartbeat | node Down | alert fired | alert resolved |", "|---|---:|---:|---:|"]
     for profile in PROFILES:
         row = med[profile["name"]]
+        resolved = "-" if row["resolved"] is None else f"{row['resolved']:.1f}"
         lines.append(f"| {profile['name']} ({profile['dispatcher_heartbeat']}) | {row['down']:.1f} | "
-                     f"{row['fired']:.1f} | {row['resolved']:.1f} |")
+                     f"{row['fired']:.1f} | {resolved} |")
     lines += ["", f"Tuned against default: node Down **{med['tuned']['down'] / med['default']['down']:.2f}x**, "
                   f"alert fired **{med['tuned']['fired'] / med['default']['fired']:.2f}x** "
                   f"(goal: tuned under 30 s, measured {med['tuned']['fired']:.1f} s).", "",
