@@ -5,8 +5,10 @@ memory of Prometheus, Alertmanager and node-exporter against the whole of each l
 Needs a lab that site.yml made (`make run`; its store in MACHINE_STORAGE_PATH), monitoring included. The alert
 times come from playbooks/drill.yml's worker_loss drill, which reads Alertmanager through the routing proxy: each
 round runs it once per profile (the worker's machine stopped, its tasks elsewhere, the alert fired; started, the
-alert resolved). The resources are sampled --samples times from the host engine (each lab machine is a container
-there) and from each machine's engine (the monitoring tasks). Prints and writes reports/bench/monitoring.md.
+alert resolved). The resources are sampled --samples times, --seconds each, from /proc: each lab machine is a
+container of this host, so its processes and the monitoring tasks' are this host's (engines that cannot read their
+cgroups answer `docker stats` with zeros, as this project's CI machine does). Prints and writes
+reports/bench/monitoring.md.
 
     .venv/bin/python bench/monitoring.py [--rounds 3] [--samples 5]
 """
@@ -21,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 
 import docker
 
@@ -29,6 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from routing import BIN, REPO, Lab, say  # noqa: E402
 
 from ansible_collections.swarmops.ha.plugins.module_utils import machine_store  # noqa: E402
+from ansible_collections.swarmops.ha.plugins.module_utils.lab import container_name  # noqa: E402
 
 PROFILES = [{"name": "default", "dispatcher_heartbeat": "5s"}, {"name": "tuned", "dispatcher_heartbeat": "1s"}]
 STACK = ("prometheus", "alertmanager", "node-exporter")
@@ -55,37 +59,69 @@ def drill_round(lab: Lab, folder: str) -> list[dict]:
     return rows
 
 
-def cpu_cores(stats: dict) -> float:
-    """CPU cores used between the two samples of a one-shot stats answer."""
-    cpu, pre = stats["cpu_stats"], stats["precpu_stats"]
-    system = cpu.get("system_cpu_usage", 0) - pre.get("system_cpu_usage", 0)
-    used = cpu["cpu_usage"]["total_usage"] - pre["cpu_usage"]["total_usage"]
-    return used / system * cpu.get("online_cpus", 1) if system > 0 else 0.0
+def processes() -> dict[int, dict]:
+    """Every process of this host: parent, name, CPU ticks so far (user + system) and resident memory in bytes."""
+    table = {}
+    page = os.sysconf("SC_PAGE_SIZE")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="utf-8") as handle:
+                stat = handle.read()
+            with open(f"/proc/{entry}/statm", encoding="utf-8") as handle:
+                resident = int(handle.read().split()[1]) * page
+        except (OSError, IndexError, ValueError):
+            continue  # the process ended while being read
+        name, fields = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+        table[int(entry)] = {"ppid": int(fields[1]), "name": name, "ticks": int(fields[11]) + int(fields[12]),
+                             "rss": resident}
+    return table
 
 
-def memory_mib(stats: dict) -> float:
-    """Memory in use without the page cache the kernel can take back (what `docker stats` shows)."""
-    memory = stats["memory_stats"]
-    cache = memory.get("stats", {}).get("inactive_file", memory.get("stats", {}).get("total_inactive_file", 0))
-    return (memory.get("usage", 0) - cache) / 2**20
+def descendants(table: dict[int, dict], root: int) -> set[int]:
+    children = {}
+    for pid, proc in table.items():
+        children.setdefault(proc["ppid"], []).append(pid)
+    found, todo = {root}, [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
 
 
-def resources(lab: Lab, samples: int) -> dict:
-    """Median CPU cores and MiB of each part of the stack over all machines, and of the whole machines."""
+def part_of(name: str) -> str | None:
+    """The stack part a process is (Debian names node-exporter prometheus-node-exporter, 15 characters kept)."""
+    if name in ("prometheus", "alertmanager"):
+        return name
+    return "node-exporter" if name.startswith("prometheus-node") or name == "node_exporter" else None
+
+
+def resources(lab: Lab, samples: int, seconds: float) -> dict:
+    """Median CPU cores and MiB of each part of the stack over all machines, and of the whole machines.
+
+    Read from /proc, as each lab machine is a container of this host and its processes are this host's: a machine
+    is its container's process tree, a part of the stack the processes of that name in it. CPU is the ticks used
+    over `seconds`; memory the resident set (pages shared between processes counted in each)."""
     host = docker.from_env()
+    roots = {name: host.api.inspect_container(container_name(name))["State"]["Pid"] for name in lab.records}
+    ticks_per_second = os.sysconf("SC_CLK_TCK")
     totals = {part: {"cpu": [], "mem": []} for part in (*STACK, "machines")}
     for sample in range(1, samples + 1):
+        before, started = processes(), time.monotonic()
+        time.sleep(seconds)
+        after, elapsed = processes(), time.monotonic() - started
         parts = {part: {"cpu": 0.0, "mem": 0.0} for part in totals}
-        for name in lab.records:
-            machine = host.containers.get(name).stats(stream=False)
-            parts["machines"]["cpu"] += cpu_cores(machine)
-            parts["machines"]["mem"] += memory_mib(machine)
-            for container in lab.engine(name).containers.list():
-                service = container.labels.get("com.docker.swarm.service.name")
-                if service in STACK:
-                    stats = container.stats(stream=False)
-                    parts[service]["cpu"] += cpu_cores(stats)
-                    parts[service]["mem"] += memory_mib(stats)
+        for root in roots.values():
+            for pid in descendants(after, root):
+                proc = after[pid]
+                used_ticks = proc["ticks"] - before.get(pid, proc)["ticks"]
+                cores = used_ticks / ticks_per_second / elapsed
+                for part in ("machines", part_of(proc["name"])):
+                    if part:
+                        parts[part]["cpu"] += cores
+                        parts[part]["mem"] += proc["rss"] / 2**20
         for part, used in parts.items():
             totals[part]["cpu"].append(used["cpu"])
             totals[part]["mem"].append(used["mem"])
@@ -95,22 +131,30 @@ def resources(lab: Lab, samples: int) -> dict:
     return {part: {k: statistics.median(v) for k, v in used.items()} for part, used in totals.items()}
 
 
+def median_of(values: list) -> float | None:
+    seen = [value for value in values if value is not None]
+    return statistics.median(seen) if seen else None
+
+
 def report(rounds: list[dict], used: dict, machines: int) -> str:
-    med = {p["name"]: {k: statistics.median(r[k] for r in rounds if r["profile"] == p["name"])
+    med = {p["name"]: {k: median_of([r[k] for r in rounds if r["profile"] == p["name"]])
                        for k in ("down", "fired", "resolved")} for p in PROFILES}
     lines = [f"# Monitoring: alert latency and cost, {datetime.datetime.now():%Y-%m-%d %H:%M}", "",
              f"A worker's machine stopped by the worker_loss drill, {len(rounds) // len(PROFILES)} round(s) per "
              "heartbeat; seconds after the machine stopped, medians. `fired` is when Alertmanager first listed "
-             "SwarmNodeDown for the node, `resolved` when it no longer did after the machine was started.", "",
+             "SwarmNodeDown for the node, `resolved` when it no longer did after the machine was started (the drill "
+             "does not wait for it, so it is the median of the rounds that saw it, and `-` when none did).", "",
              "| heartbeat | node Down | alert fired | alert resolved |", "|---|---:|---:|---:|"]
     for profile in PROFILES:
         row = med[profile["name"]]
+        resolved = "-" if row["resolved"] is None else f"{row['resolved']:.1f}"
         lines.append(f"| {profile['name']} ({profile['dispatcher_heartbeat']}) | {row['down']:.1f} | "
-                     f"{row['fired']:.1f} | {row['resolved']:.1f} |")
+                     f"{row['fired']:.1f} | {resolved} |")
     lines += ["", f"Tuned against default: node Down **{med['tuned']['down'] / med['default']['down']:.2f}x**, "
                   f"alert fired **{med['tuned']['fired'] / med['default']['fired']:.2f}x** "
                   f"(goal: tuned under 30 s, measured {med['tuned']['fired']:.1f} s).", "",
-              f"Resources, medians of the samples, summed over the {machines} machines:", "",
+              f"Resources, medians of the samples, summed over the {machines} machines (from /proc: CPU over each "
+              "sample, resident memory with shared pages counted in each process):", "",
               "| part | CPU cores | memory MiB | share of the machines' CPU | share of their memory |",
               "|---|---:|---:|---:|---:|"]
     whole = used["machines"]
@@ -128,18 +172,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--samples", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each CPU sample")
     args = parser.parse_args()
     lab = Lab(machine_store.resolve_storage_path())
     say(f"sampling the monitoring stack's CPU and memory on {len(lab.records)} machines")
-    used = resources(lab, args.samples)
+    used = resources(lab, args.samples, args.seconds)
     rounds = []
     with tempfile.TemporaryDirectory() as folder:
         for round_ in range(1, args.rounds + 1):
             say(f"round {round_}/{args.rounds}: worker_loss with the default and the tuned heartbeat")
             rows = drill_round(lab, os.path.join(folder, str(round_)))
             for row in rows:
-                say(f"  {row['profile']}: down {row['down']}s, SwarmNodeDown fired {row['fired']}s, "
-                    f"resolved {row['resolved']}s")
+                resolved = f"resolved {row['resolved']}s" if row["resolved"] is not None else "listed at the end"
+                say(f"  {row['profile']}: down {row['down']}s, SwarmNodeDown fired {row['fired']}s, {resolved}")
             rounds += rows
     text = report(rounds, used, len(lab.records))
     os.makedirs(os.path.join(REPO, "reports", "bench"), exist_ok=True)
