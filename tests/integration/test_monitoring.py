@@ -90,6 +90,7 @@ def test_prometheus_finds_every_engine_node_exporter_and_proxy_and_they_are_up(l
     # The engines' own metrics: five nodes Ready as the managers see them, and one leader.
     assert query(lab, 'max(swarm_manager_nodes{state="ready"})')[0]["value"][1] == "5"
     assert len(query(lab, "swarm_manager_leader == 1")) == 1
+
     # HAProxy's own metrics, from every proxy: the journal's backend has its task (once each proxy's health check
     # passed and Prometheus scraped it since).
     def proxies_with_the_journal():
