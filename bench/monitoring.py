@@ -29,10 +29,10 @@ import docker
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from host_processes import TICKS_PER_SECOND, descendants, machine_root, processes  # noqa: E402
 from routing import BIN, REPO, Lab, say  # noqa: E402
 
 from ansible_collections.swarmops.ha.plugins.module_utils import machine_store  # noqa: E402
-from ansible_collections.swarmops.ha.plugins.module_utils.lab import container_name  # noqa: E402
 
 PROFILES = [{"name": "default", "dispatcher_heartbeat": "5s"}, {"name": "tuned", "dispatcher_heartbeat": "1s"}]
 STACK = ("prometheus", "alertmanager", "node-exporter")
@@ -59,38 +59,6 @@ def drill_round(lab: Lab, folder: str) -> list[dict]:
     return rows
 
 
-def processes() -> dict[int, dict]:
-    """Every process of this host: parent, name, CPU ticks so far (user + system) and resident memory in bytes."""
-    table = {}
-    page = os.sysconf("SC_PAGE_SIZE")
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="utf-8") as handle:
-                stat = handle.read()
-            with open(f"/proc/{entry}/statm", encoding="utf-8") as handle:
-                resident = int(handle.read().split()[1]) * page
-        except (OSError, IndexError, ValueError):
-            continue  # the process ended while being read
-        name, fields = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
-        table[int(entry)] = {"ppid": int(fields[1]), "name": name, "ticks": int(fields[11]) + int(fields[12]),
-                             "rss": resident}
-    return table
-
-
-def descendants(table: dict[int, dict], root: int) -> set[int]:
-    children = {}
-    for pid, proc in table.items():
-        children.setdefault(proc["ppid"], []).append(pid)
-    found, todo = {root}, [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child)
-            todo.append(child)
-    return found
-
-
 def part_of(name: str) -> str | None:
     """The stack part a process is (Debian names node-exporter prometheus-node-exporter, 15 characters kept)."""
     if name in ("prometheus", "alertmanager"):
@@ -105,8 +73,7 @@ def resources(lab: Lab, samples: int, seconds: float) -> dict:
     is its container's process tree, a part of the stack the processes of that name in it. CPU is the ticks used
     over `seconds`; memory the resident set (pages shared between processes counted in each)."""
     host = docker.from_env()
-    roots = {name: host.api.inspect_container(container_name(name))["State"]["Pid"] for name in lab.records}
-    ticks_per_second = os.sysconf("SC_CLK_TCK")
+    roots = {name: machine_root(host, name) for name in lab.records}
     totals = {part: {"cpu": [], "mem": []} for part in (*STACK, "machines")}
     for sample in range(1, samples + 1):
         before, started = processes(), time.monotonic()
@@ -117,7 +84,7 @@ def resources(lab: Lab, samples: int, seconds: float) -> dict:
             for pid in descendants(after, root):
                 proc = after[pid]
                 used_ticks = proc["ticks"] - before.get(pid, proc)["ticks"]
-                cores = used_ticks / ticks_per_second / elapsed
+                cores = used_ticks / TICKS_PER_SECOND / elapsed
                 for part in ("machines", part_of(proc["name"])):
                     if part:
                         parts[part]["cpu"] += cores

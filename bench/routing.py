@@ -11,7 +11,7 @@ throughput  rounds alternate straight and proxied, each with new connections (a 
             closes every connection, so straight keep-alive clients reconnect each time, and so does the proxy to
             the task); each is --seconds of --clients clients; medians of requests/s, p50 and p99; ratios
             proxied/straight and the p99 the proxy adds, per kind of client, in the same run; the proxy's own CPU
-            per request (its container's CPU time on the proxy node over the proxied runs).
+            per request (its HAProxy processes' CPU time on the proxy node over the proxied runs, read from /proc).
 failover    one client sends --requests requests (and goes on 20 s after the event), 10 ms apart, a new connection
             each (timeout 10 s), to one proxy node while (a) bench-web is updated start-first, one task at a time,
             (b) a machine that runs a bench-web task (not the client's proxy node) is killed, (c) another proxy
@@ -42,9 +42,13 @@ import sys
 import threading
 import time
 
+import docker
+
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 BIN = os.path.dirname(sys.executable)
 sys.path.insert(0, os.path.join(REPO, ".collections"))
+
+from host_processes import TICKS_PER_SECOND, descendants, machine_root, processes  # noqa: E402
 
 from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib  # noqa: E402
 from ansible_collections.swarmops.ha.plugins.module_utils import machine_store  # noqa: E402
@@ -185,19 +189,18 @@ def load(address: str, port: int, host: str, seconds: float, clients: int, heade
 HOWS = ("straight", "proxied", "straight-keepalive", "proxied-keepalive")
 
 
-def proxy_cpu_ns(lab: Lab, proxy: str) -> int:
-    """CPU time (ns) the proxy task on `proxy` has used: its container's cgroup counter, read through the engine."""
-    container = lab.engine(proxy).containers.list(filters={"label": "com.docker.swarm.service.name=routing"})[0]
-    try:
-        stats = container.stats(stream=False, one_shot=True)
-    except TypeError:  # an SDK without one_shot
-        stats = container.stats(stream=False)
-    return int(stats["cpu_stats"]["cpu_usage"]["total_usage"])
+def proxy_cpu_ns(host, proxy: str) -> int:
+    """CPU time (ns) the HAProxy processes on the `proxy` machine have used, from /proc (see host_processes)."""
+    table = processes()
+    ticks = sum(table[pid]["ticks"] for pid in descendants(table, machine_root(host, proxy))
+                if table[pid]["name"] == "haproxy")
+    return ticks * 10**9 // TICKS_PER_SECOND
 
 
 def throughput(lab: Lab, rounds: int, seconds: float, clients: int) -> list[dict]:
     node = lab.task_nodes("bench-direct")[0]
     proxy = next(p for p in lab.proxy_nodes() if p != node)
+    host = docker.from_env()
     say(f"throughput: straight to bench-direct on {node}:{DIRECT_PORT}, proxied through {proxy}:80, with new "
         "connections and with keep-alive clients")
     rows = []
@@ -206,10 +209,10 @@ def throughput(lab: Lab, rounds: int, seconds: float, clients: int) -> list[dict
         row = {"round": round_}
         for how in order:
             target = (lab.address(node), DIRECT_PORT) if how.startswith("straight") else (lab.address(proxy), 80)
-            before = proxy_cpu_ns(lab, proxy) if how.startswith("proxied") else 0
+            before = proxy_cpu_ns(host, proxy) if how.startswith("proxied") else 0
             row[how] = load(*target, f"bench-direct.{DOMAIN}", seconds, clients, keepalive=how.endswith("keepalive"))
             if how.startswith("proxied"):
-                row[how]["cpu_us"] = (proxy_cpu_ns(lab, proxy) - before) / 1000 / max(row[how]["requests"], 1)
+                row[how]["cpu_us"] = (proxy_cpu_ns(host, proxy) - before) / 1000 / max(row[how]["requests"], 1)
         say(f"round {round_}/{rounds}: " + ", ".join(
             f"{how} {row[how]['rps']:.0f} req/s p50 {row[how]['p50']:.1f} ms p99 {row[how]['p99']:.1f} ms"
             + (f" proxy CPU {row[how]['cpu_us']:.0f} us/req" if "cpu_us" in row[how] else "")
