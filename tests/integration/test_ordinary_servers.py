@@ -79,7 +79,9 @@ def inventory(store, archive):
                  # These servers cannot pull: the lab's images come as an archive, as on an air-gapped site.
                  "node_bootstrap_image_archives": [{"archive": archive, "images": sorted(LAB_IMAGES)}],
                  # Cockpit on the managers, from the distribution's packages, on TLS from the collection's CA.
-                 "monitoring_cockpit": True, "monitoring_cockpit_port": COCKPIT_PORT},
+                 "monitoring_cockpit": True, "monitoring_cockpit_port": COCKPIT_PORT,
+                 # The routing VIP (keepalived) is the shared lab's test; its address is of that lab's subnet.
+                 "routing_vip": None},
         "children": {
             "swarm_managers": {"hosts": {name: hosts[name] for name in NAMES[:3]}},
             "swarm_workers": {"hosts": {name: hosts[name] for name in NAMES[3:]}},

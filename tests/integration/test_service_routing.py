@@ -365,23 +365,6 @@ def test_killing_a_backends_machine_loses_no_request_through_the_vip(lab, web_an
     assert result["failed"] == 0, result
 
 
-def test_killing_the_vip_holders_machine_moves_the_vip_within_the_switch_over(lab, web_and_api, host_engine):
-    holder = eventually(lambda: vip_holder(lab, host_engine))
-
-    def kill():
-        host_engine.api.kill(container(holder))
-        return f"{holder} killed"
-
-    try:
-        result = client_loop(lab, "web.swarmops.test", kill, after=12)
-        moved_to = vip_holder(lab, host_engine)
-    finally:
-        bring_back(lab, host_engine, holder)
-    assert moved_to not in (None, holder)
-    assert result["longest_failure_s"] < 5, result
-    eventually(lambda: vip_holder(lab, host_engine) == holder, timeout=90)  # taken back, once
-
-
 def test_a_vip_outside_the_subnet_is_refused_before_any_change_naming_the_variable(lab):
     before = config_sums(lab)
     out = lab.playbook("site.yml", "--tags", "routing", "-e", "routing_vip=10.199.0.5", check=False)

@@ -1,0 +1,35 @@
+"""The routing VIP's holder's machine killed: the VIP moves to another proxy node and comes back once.
+
+The preferred holder is the first manager, the lab's leader, so killing its machine moves the swarm's leadership
+too. This module's name sorts it after the tests that expect the guide's node1 to lead (test_swarm_formation) and
+after the drills, which leave any manager leading."""
+
+from test_service_routing import (  # noqa: F401 - web_and_api is a fixture of this module too
+    bring_back,
+    client_loop,
+    container,
+    eventually,
+    route,
+    vip_holder,
+    web_and_api,
+)
+
+
+def test_killing_the_vip_holders_machine_moves_the_vip_within_the_switch_over(lab, web_and_api, host_engine):
+    # Machines the drills stopped and started again run no keepalived until the role runs (the lab's init starts
+    # only sshd and the engine), so the role runs first; the preferred node then takes the VIP back.
+    route(lab)
+    holder = eventually(lambda: vip_holder(lab, host_engine) == lab.names[0] and lab.names[0], timeout=90)
+
+    def kill():
+        host_engine.api.kill(container(holder))
+        return f"{holder} killed"
+
+    try:
+        result = client_loop(lab, "web.swarmops.test", kill, after=12)
+        moved_to = vip_holder(lab, host_engine)
+    finally:
+        bring_back(lab, host_engine, holder)
+    assert moved_to not in (None, holder)
+    assert result["longest_failure_s"] < 5, result
+    eventually(lambda: vip_holder(lab, host_engine) == holder, timeout=90)  # taken back, once
