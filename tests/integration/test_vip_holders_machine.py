@@ -4,18 +4,20 @@ The preferred holder is the first manager, the lab's leader, so killing its mach
 too. This module's name sorts it after the tests that expect the guide's node1 to lead (test_swarm_formation) and
 after the drills, which leave any manager leading."""
 
-from test_service_routing import (  # noqa: F401 - web_and_api is a fixture of this module too
+import pytest
+from test_service_routing import (
     bring_back,
     client_loop,
     container,
     eventually,
     route,
     vip_holder,
-    web_and_api,
+    web_and_api,  # noqa: F401 - the fixture, for this module too
 )
 
 
-def test_killing_the_vip_holders_machine_moves_the_vip_within_the_switch_over(lab, web_and_api, host_engine):
+@pytest.mark.usefixtures("web_and_api")
+def test_killing_the_vip_holders_machine_moves_the_vip_within_the_switch_over(lab, host_engine):
     # Machines the drills stopped and started again run no keepalived until the role runs (the lab's init starts
     # only sshd and the engine), so the role runs first; the preferred node then takes the VIP back.
     route(lab)
