@@ -10,17 +10,26 @@ from test_service_routing import (
     client_loop,
     container,
     eventually,
+    manager,
     route,
+    routed_service,
     vip_holder,
-    web_and_api,  # noqa: F401 - the fixture, for this module too
 )
 
 
-@pytest.mark.usefixtures("web_and_api")
-def test_killing_the_vip_holders_machine_moves_the_vip_within_the_switch_over(lab, host_engine):
-    # Machines the drills stopped and started again run no keepalived until the role runs (the lab's init starts
-    # only sshd and the engine), so the role runs first; the preferred node then takes the VIP back.
+@pytest.fixture
+def web(lab):
+    """The routed service the client loop asks. Routing it runs the role, which also starts keepalived again on
+    machines the drills stopped and started (the lab's init starts only sshd and the engine)."""
+    routed_service(lab, "web", 3, host="web.swarmops.test", port="8080", health="/")
     route(lab)
+    yield
+    lab.module("swarm_service", {**manager(lab), "name": "web", "state": "absent"})
+    route(lab)
+
+
+@pytest.mark.usefixtures("web")
+def test_killing_the_vip_holders_machine_moves_the_vip_within_the_switch_over(lab, host_engine):
     holder = eventually(lambda: vip_holder(lab, host_engine) == lab.names[0] and lab.names[0], timeout=90)
 
     def kill():
