@@ -1,8 +1,8 @@
 """The routing VIP's holder's machine killed: the VIP moves to another proxy node and comes back once.
 
 The preferred holder is the first manager, the lab's leader, so killing its machine moves the swarm's leadership
-too. This module's name sorts it after the tests that expect the guide's node1 to lead (test_swarm_formation) and
-after the drills, which leave any manager leading."""
+too. This module's name sorts it after the tests that expect the guide's node1 to lead (test_swarm_formation),
+after the drills, which leave any manager leading, and before test_teardown."""
 
 import pytest
 from test_service_routing import (
