@@ -22,7 +22,12 @@ def address(lab, name):
 
 def get(lab, node, path="/", host="swarmops.test"):
     """(status, body) of one request through the proxy on node."""
-    connection = http.client.HTTPConnection(address(lab, node), 80, timeout=5)
+    return get_from(address(lab, node), path, host)
+
+
+def get_from(ip, path, host):
+    """(status, body) of one request to port 80 of an address: a proxy node's, or the VIP."""
+    connection = http.client.HTTPConnection(ip, 80, timeout=5)
     try:
         connection.request("GET", path, headers={"Host": host})
         response = connection.getresponse()
@@ -305,18 +310,8 @@ def test_the_vip_is_held_by_one_proxy_node_and_routes(lab, host_engine):
     eventually(lambda: vip_holder(lab, host_engine) == lab.names[0], timeout=60)
     again = route(lab)
     assert all(recap(again)[name]["changed"] == 0 for name in lab.names[:MANAGERS]), again[-3000:]
-    status, body = eventually(lambda: get_vip(lab, "/journal.log", "journal.swarmops.test"))
+    status, body = eventually(lambda: get_from(vip(lab), "/journal.log", "journal.swarmops.test"))
     assert status == 200 and body
-
-
-def get_vip(lab, path, host):
-    connection = http.client.HTTPConnection(vip(lab), 80, timeout=5)
-    try:
-        connection.request("GET", path, headers={"Host": host})
-        response = connection.getresponse()
-        return response.status, response.read().decode()
-    finally:
-        connection.close()
 
 
 def test_killing_the_vip_holders_proxy_task_moves_the_vip_within_the_switch_over(lab, web_and_api, host_engine):
