@@ -360,10 +360,16 @@ def test_killing_a_backends_machine_loses_no_request_through_the_vip(lab, web_an
     assert result["failed"] == 0, result
 
 
-def test_a_vip_outside_the_subnet_is_refused_before_any_change_naming_the_variable(lab):
+@pytest.mark.parametrize("extra_vars, refusal", [
+    ("routing_vip=10.199.0.5", "routing_vip: 10.199.0.5 is not in the subnet of any address of proxy node"),
+    ('{"routing_vrrp_advert_interval": 0.5}', "routing_vrrp_advert_interval: 0.5 is not a whole number of seconds "
+                                              "from 1 to 255 (VRRPv2; version 3 allows less than a second)"),
+])
+def test_a_vip_outside_the_subnet_or_vrrp_settings_keepalived_refuses_are_refused_before_any_change(lab, extra_vars,
+                                                                                                    refusal):
     before = config_sums(lab)
-    out = lab.playbook("site.yml", "--tags", "routing", "-e", "routing_vip=10.199.0.5", check=False)
-    assert "routing_vip: 10.199.0.5 is not in the subnet of any address of proxy node" in out
+    out = lab.playbook("site.yml", "--tags", "routing", "-e", extra_vars, check=False)
+    assert refusal in out
     assert all(counts["changed"] == 0 for counts in recap(out).values()), recap(out)
     assert config_sums(lab) == before
 
