@@ -1,14 +1,17 @@
-"""Swarm formation: site.yml's swarm play against a plain shell script of the guide's docker CLI calls.
+"""Swarm formation: site.yml's swarm play against a shell script of the guide's docker CLI calls and community.docker.
 
 One lab of five machines of its own (bench-node1..5, network swarmops-bench, a temp store) is made once with
 site.yml's machines and bootstrap plays. Each round resets the swarm (every node leaves) and forms it twice, in
-alternating order: once with the shell script (`swarm init`, `join-token`, four `swarm join`, `node promote`,
-then polling `node ls` until both new managers are Reachable, as the swarm_promote module waits), once with
-`ansible-playbook site.yml --tags swarm`; then it times a second run of the play, which must change nothing.
-It prints the medians and the ratios, writes reports/bench/swarm_formation.md and tears the lab down. It
-measures, it does not judge: no assertions.
+turning order: with the shell script (`swarm init`, `join-token`, four `swarm join`, `node promote`, then
+polling `node ls` until both new managers are Reachable, as the swarm_promote module waits), with
+`ansible-playbook site.yml --tags swarm`, and with community.docker (bench/community_docker_swarm.yml: docker_swarm,
+docker_node, docker_node_info waiting for the same Reachable managers, over the same TLS), run by the `ansible`
+package's ansible-playbook from its own virtual environment (--peer-venv, made once with
+`python3 -m venv .venv-peer && .venv-peer/bin/pip install ansible docker`; without it the peer is left out). Each
+play is then run a second time, which must change nothing. It prints the medians and the ratios, writes
+reports/bench/swarm_formation.md and tears the lab down. It measures, it does not judge: no assertions.
 
-    .venv/bin/python bench/swarm_formation.py [--rounds 3] [--keep]
+    .venv/bin/python bench/swarm_formation.py [--rounds 3] [--keep] [--peer-venv .venv-peer]
 """
 
 from __future__ import annotations
@@ -71,6 +74,18 @@ def playbook(env: dict, *args: str) -> tuple[float, str]:
     return time.perf_counter() - start, done.stdout
 
 
+def peer_playbook(peer_bin: str, store: str, names: list[str], addresses: dict) -> tuple[float, str]:
+    start = time.perf_counter()
+    done = subprocess.run([os.path.join(peer_bin, "ansible-playbook"), "-i", ",".join(names) + ",",
+                           os.path.join(REPO, "bench", "community_docker_swarm.yml"),
+                           "-e", json.dumps({"store": store, "addresses": addresses})],
+                          cwd=os.path.join(REPO, "bench"), env={**os.environ, "ANSIBLE_FORCE_COLOR": "0"},
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
+    if done.returncode:
+        sys.exit(f"community_docker_swarm.yml failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}")
+    return time.perf_counter() - start, done.stdout
+
+
 def changed(output: str) -> int:
     return sum(int(n) for n in re.findall(r"^\S+\s+:\s+ok=\d+\s+changed=(\d+)", output, re.MULTILINE))
 
@@ -97,7 +112,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="leave the bench lab running")
+    parser.add_argument("--peer-venv", default=os.path.join(REPO, ".venv-peer"),
+                        help="virtual environment with the ansible package (community.docker) and the docker SDK")
     args = parser.parse_args()
+    peer_bin = os.path.join(args.peer_venv, "bin")
+    hows = ["shell", "ansible"]
+    if os.access(os.path.join(peer_bin, "ansible-playbook"), os.X_OK):
+        hows.append("community.docker")
+    else:
+        say(f"no ansible-playbook in {args.peer_venv}: community.docker is left out (see the docstring)")
     if not shutil.which("docker"):
         sys.exit("the docker CLI is needed for the shell baseline")
     store = tempfile.mkdtemp(prefix="swarmops-bench-")
@@ -109,26 +132,29 @@ def main() -> None:
         say(f"lab ready in {seconds:.1f}s")
         clients = [connect(lab_lib.engine_params(machine_store.read_config(store, n))) for n in names]
         sh_env = shell_env(store, names)
+        addresses = {n: sh_env[f"IP{i}"] for i, n in enumerate(names, 1)}
         rows = []
         for round_ in range(1, args.rounds + 1):
             row = {"round": round_}
-            order = ("shell", "ansible") if round_ % 2 else ("ansible", "shell")
-            for how in order:
+            turn = (round_ - 1) % len(hows)
+            for how in hows[turn:] + hows[:turn]:
                 reset(clients)
                 say(f"round {round_}/{args.rounds}: forming with {how}")
                 if how == "shell":
                     start = time.perf_counter()
                     subprocess.run(["bash", "-c", SHELL], env=sh_env, check=True, stdin=subprocess.DEVNULL)
                     row["shell"] = time.perf_counter() - start
-                else:
-                    row["ansible"], out = playbook(env, "--tags", "swarm")
-                    row["ansible_changed"] = changed(out)
-            row["second"], out = playbook(env, "--tags", "swarm")
-            row["second_changed"] = changed(out)
-            say(f"round {round_}: shell {row['shell']:.1f}s, ansible {row['ansible']:.1f}s, "
-                f"second run {row['second']:.1f}s (changed={row['second_changed']})")
+                    continue
+                run = ((lambda: playbook(env, "--tags", "swarm")) if how == "ansible"
+                       else (lambda: peer_playbook(peer_bin, store, names, addresses)))
+                row[how], out = run()
+                row[f"{how} changed"] = changed(out)
+                row[f"{how} second"], out = run()
+                row[f"{how} second changed"] = changed(out)
+            say(f"round {round_}: " + ", ".join(f"{key} {value:.1f}s" if isinstance(value, float)
+                                                 else f"{key} {value}" for key, value in row.items()))
             rows.append(row)
-        report(rows)
+        report(rows, hows)
     finally:
         if not args.keep:
             say("tearing the bench lab down")
@@ -137,25 +163,34 @@ def main() -> None:
             shutil.rmtree(store, ignore_errors=True)
 
 
-def report(rows: list[dict]) -> None:
-    shell = statistics.median(r["shell"] for r in rows)
-    ansible = statistics.median(r["ansible"] for r in rows)
-    second = statistics.median(r["second"] for r in rows)
+def report(rows: list[dict], hows: list[str]) -> None:
+    plays = hows[1:]
+    columns = ["shell"] + [c for how in plays for c in (how, f"{how} changed", f"{how} second",
+                                                        f"{how} second changed")]
+    median = {c: statistics.median(r[c] for r in rows) for c in ["shell"] + plays + [f"{h} second" for h in plays]}
     lines = [
         f"# Swarm formation on {NODES} lab machines, {datetime.datetime.now():%Y-%m-%d %H:%M}",
         "",
         "`shell`: the guide's docker CLI calls in a bash script (init, join-token, 4 joins, promote, wait for "
-        "Reachable). `ansible`: `site.yml --tags swarm` from nothing. `second`: the same play again (no change "
-        "expected). Ratios are to the shell script of the same run.",
+        "Reachable). `ansible`: `site.yml --tags swarm` from nothing. `community.docker`: "
+        "bench/community_docker_swarm.yml from nothing (docker_swarm, docker_node, then docker_node_info until "
+        "three managers are Reachable). `second`: the same play again (no change expected). Ratios are to the shell "
+        "script of the same run.",
         "",
-        "| round | shell s | ansible s | ansible changed | second run s | second changed |",
-        "|---|---|---|---|---|---|",
-        *(f"| {r['round']} | {r['shell']:.1f} | {r['ansible']:.1f} | {r['ansible_changed']} | {r['second']:.1f} "
-          f"| {r['second_changed']} |" for r in rows),
+        "| round | " + " | ".join(f"{c} s" if "changed" not in c else c for c in columns) + " |",
+        "|---" * (len(columns) + 1) + "|",
+        *("| " + " | ".join([str(r["round"])] + [f"{r[c]:.1f}" if isinstance(r[c], float) else str(r[c])
+                                                 for c in columns]) + " |" for r in rows),
         "",
-        f"Medians: shell {shell:.1f}s, ansible {ansible:.1f}s (**{ansible / shell:.2f}x shell**), "
-        f"second run {second:.1f}s ({second / shell:.2f}x shell).",
+        f"Medians: shell {median['shell']:.1f}s; " + "; ".join(
+            f"{how} {median[how]:.1f}s (**{median[how] / median['shell']:.2f}x shell**), second run "
+            f"{median[how + ' second']:.1f}s ({median[how + ' second'] / median['shell']:.2f}x shell)"
+            for how in plays) + ".",
     ]
+    if "community.docker" in plays:
+        lines += ["", f"The project's play against community.docker: from nothing "
+                      f"**{median['ansible'] / median['community.docker']:.2f}x**, second run "
+                      f"**{median['ansible second'] / median['community.docker second']:.2f}x** (below 1: faster)."]
     text = "\n".join(lines) + "\n"
     print("\n" + text)
     os.makedirs(os.path.join(REPO, "reports", "bench"), exist_ok=True)

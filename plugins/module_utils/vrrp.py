@@ -110,6 +110,17 @@ def parse_advert(packet: bytes) -> Advert | None:
     return Advert(source=source, router_id=body[1], addresses=addresses)
 
 
+def peer_links(answered: dict[str, str], peers: list[str]) -> set[str]:
+    """The link-layer addresses the other proxy nodes answered ARP from."""
+    return {answered[p] for p in peers if p in answered}
+
+
+def held_by_proxies(vip, extra, held: set[str], answered: dict[str, str], peers: list[str]) -> bool:
+    """Whether every VIP is held by this node or answers from another proxy node: their VRRP instance is up."""
+    ours = peer_links(answered, peers)
+    return all(str(a) in held or answered.get(str(a)) in ours for a in parse_vips(vip, extra))
+
+
 def check(node: str, vip, extra, vrid, interfaces: list[tuple[str, ipaddress.IPv4Interface]],
           held: set[str], answered: dict[str, str], peers: list[str], adverts: list[Advert]) -> dict:
     """Everything wrong with the VIPs and router id seen from one proxy node, at once (VipError), else where
@@ -134,7 +145,7 @@ def check(node: str, vip, extra, vrid, interfaces: list[tuple[str, ipaddress.IPv
         elif placed[0] != name:
             problems.append(f"{option_of(address, vips)}: {address} is on {name} of {node}, not on {placed[0]} "
                             f"with {vips[0]}; all the addresses of one VRRP instance move together on one network")
-    ours = {answered[p] for p in peers if p in answered}
+    ours = peer_links(answered, peers)
     for address in vips:
         text = str(address)
         if text in held or text not in answered:

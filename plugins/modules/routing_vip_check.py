@@ -43,7 +43,11 @@ options:
     elements: str
     default: []
   listen_seconds:
-    description: How long to listen for VRRP adverts (routers advertise every second by default); 0 skips it.
+    description:
+      - How long to listen for VRRP adverts (routers advertise every second by default); 0 skips it.
+      - The node does not listen once the VIPs are held by it or answer from another of O(peers): the proxy nodes'
+        VRRP instance is up, and a clash would have been found by the run that started it. So a no-change run does
+        not wait for it.
     type: float
     default: 3
 author:
@@ -81,6 +85,10 @@ held:
   returned: success
   type: list
   elements: str
+listened:
+  description: Whether the node listened for other VRRP routers (false once the proxy nodes hold the VIPs).
+  returned: success
+  type: bool
 """
 
 import json
@@ -147,18 +155,21 @@ def main():
         vips = [str(v) for v in addresses]
         interfaces = vrrp.interfaces_of(ip_json(module, "addr"))
         held = {str(iface.ip) for dummy, iface in interfaces if str(iface.ip) in vips}
-        ask_arp([v for v in vips if v not in held] + params["peers"])
-        time.sleep(1.0)
+        if len(held) < len(vips):
+            ask_arp([v for v in vips if v not in held] + params["peers"])
+            time.sleep(1.0)
         answered = vrrp.neighbours(ip_json(module, "neigh"))
+        listen = not vrrp.held_by_proxies(params["routing_vip"], params["routing_vip_extra"], held, answered,
+                                          params["peers"])
         # Join the VRRP group on the node's address on the VIP's network (any address if the VIP fits none).
         try:
             local = vrrp.interface_for(addresses[0], addresses, node, interfaces)[1].ip
         except vrrp.VipError:
             local = "0.0.0.0"
-        adverts = listen_adverts(str(local), params["listen_seconds"])
+        adverts = listen_adverts(str(local), params["listen_seconds"] if listen else 0)
         place = vrrp.check(node, params["routing_vip"], params["routing_vip_extra"], params["routing_vrrp_router_id"],
                            interfaces, held, answered, params["peers"], adverts)
-    module.exit_json(changed=False, held=sorted(held), **place)
+    module.exit_json(changed=False, held=sorted(held), listened=listen and params["listen_seconds"] > 0, **place)
 
 
 if __name__ == "__main__":

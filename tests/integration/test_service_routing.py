@@ -390,8 +390,14 @@ def test_a_vip_in_use_or_a_router_id_clash_is_refused_naming_the_variable(lab, h
                  "[(s.sendto(p,('224.0.0.18',0)),time.sleep(0.5)) for i in range(8)]\n")
     stranger = threading.Thread(target=run_in_machine, args=(host_engine, worker, "python3", "-c", advertise))
     stranger.start()
-    failed, result = lab.module("routing_vip_check", {"routing_vip": vip(lab), "routing_vrrp_router_id": 51,
+    new_vip = vip(lab).rsplit(".", 1)[0] + ".249"  # a VIP the proxies do not hold yet: the check listens
+    failed, result = lab.module("routing_vip_check", {"routing_vip": new_vip, "routing_vrrp_router_id": 51,
                                                       "peers": peers}, host=lab.names[0], on_node=True)
     stranger.join(30)
     assert failed and (f"routing_vrrp_router_id: 51 is already used by another VRRP router on the network "
                        f"({address(lab, worker)})") in result["msg"]
+
+    # The lab's VIP, held by the proxies' running instance: the check does not listen (a no-change run's cost).
+    failed, result = lab.module("routing_vip_check", {"routing_vip": vip(lab), "routing_vrrp_router_id": 51,
+                                                      "peers": peers}, host=lab.names[0], on_node=True)
+    assert not failed and result["listened"] is False, result
