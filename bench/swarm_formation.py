@@ -1,15 +1,17 @@
-"""Swarm formation: site.yml's swarm play against a shell script of the guide's docker CLI calls and community.docker.
+"""Swarm formation: the project's swarm play against the guide's docker CLI calls in a script and community.docker.
 
 One lab of five machines of its own (bench-node1..5, network swarmops-bench, a temp store) is made once with
-site.yml's machines and bootstrap plays. Each round resets the swarm (every node leaves) and forms it twice, in
-turning order: with the shell script (`swarm init`, `join-token`, four `swarm join`, `node promote`, then
+site.yml's machines and bootstrap plays. Each round resets the swarm (every node leaves) and forms it three times,
+in turning order: with the shell script (`swarm init`, `join-token`, four `swarm join`, `node promote`, then
 polling `node ls` until both new managers are Reachable, as the swarm_promote module waits), with
-`ansible-playbook site.yml --tags swarm`, and with community.docker (bench/community_docker_swarm.yml: docker_swarm,
-docker_node, docker_node_info waiting for the same Reachable managers, over the same TLS), run by the `ansible`
-package's ansible-playbook from its own virtual environment (--peer-venv, made once with
-`python3 -m venv .venv-peer && .venv-peer/bin/pip install ansible docker`; without it the peer is left out). Each
-play is then run a second time, which must change nothing. It prints the medians and the ratios, writes
-reports/bench/swarm_formation.md and tears the lab down. It measures, it does not judge: no assertions.
+`ansible-playbook playbooks/swarm.yml --tags swarm` (the swarm play; every role of the playbook still validates its
+arguments, as a tagged run does), and with community.docker (bench/community_docker_swarm.yml: docker_swarm,
+docker_node, docker_node_info waiting for the same Reachable managers, over the same TLS). The peer runs with the
+`ansible` package's ansible-playbook from its own virtual environment (--peer-venv), made once with
+`python3 -m venv .venv-peer && .venv-peer/bin/pip install ansible 'docker<7'` (community.docker's TLS options need
+an SDK before 7); without it the peer is left out. Each play is then run a second time, which must change nothing.
+It prints the medians and the ratios, writes reports/bench/swarm_formation.md and tears the lab down. It measures,
+it does not judge: no assertions.
 
     .venv/bin/python bench/swarm_formation.py [--rounds 3] [--keep] [--peer-venv .venv-peer]
 """
@@ -64,14 +66,21 @@ def say(text: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
 
 
-def playbook(env: dict, *args: str) -> tuple[float, str]:
+def playbook(env: dict, *args: str, book: str = "site.yml") -> tuple[float, str]:
     start = time.perf_counter()
-    done = subprocess.run([os.path.join(BIN, "ansible-playbook"), "playbooks/site.yml", "-e", json.dumps(LAB_VARS),
+    done = subprocess.run([os.path.join(BIN, "ansible-playbook"), f"playbooks/{book}", "-e", json.dumps(LAB_VARS),
                            *args], cwd=REPO, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL,
                           check=False)
     if done.returncode:
-        sys.exit(f"site.yml {' '.join(args)} failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}")
+        sys.exit(f"{book} {' '.join(args)} failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}")
     return time.perf_counter() - start, done.stdout
+
+
+def peer_env() -> dict:
+    """requests lets REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE replace the CA that the Docker SDK gives it, so the peer
+    would check the engines' certificates against another CA; the collection's own client does not let it."""
+    return {k: v for k, v in os.environ.items() if k not in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")} | {
+        "ANSIBLE_FORCE_COLOR": "0"}
 
 
 def peer_playbook(peer_bin: str, store: str, names: list[str], addresses: dict) -> tuple[float, str]:
@@ -79,7 +88,7 @@ def peer_playbook(peer_bin: str, store: str, names: list[str], addresses: dict) 
     done = subprocess.run([os.path.join(peer_bin, "ansible-playbook"), "-i", ",".join(names) + ",",
                            os.path.join(REPO, "bench", "community_docker_swarm.yml"),
                            "-e", json.dumps({"store": store, "addresses": addresses})],
-                          cwd=os.path.join(REPO, "bench"), env={**os.environ, "ANSIBLE_FORCE_COLOR": "0"},
+                          cwd=os.path.join(REPO, "bench"), env=peer_env(),
                           capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
     if done.returncode:
         sys.exit(f"community_docker_swarm.yml failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}")
@@ -145,14 +154,15 @@ def main() -> None:
                     subprocess.run(["bash", "-c", SHELL], env=sh_env, check=True, stdin=subprocess.DEVNULL)
                     row["shell"] = time.perf_counter() - start
                     continue
-                run = ((lambda: playbook(env, "--tags", "swarm")) if how == "ansible"
+                run = ((lambda: playbook(env, "--tags", "swarm", book="swarm.yml")) if how == "ansible"
                        else (lambda: peer_playbook(peer_bin, store, names, addresses)))
                 row[how], out = run()
                 row[f"{how} changed"] = changed(out)
                 row[f"{how} second"], out = run()
                 row[f"{how} second changed"] = changed(out)
-            say(f"round {round_}: " + ", ".join(f"{key} {value:.1f}s" if isinstance(value, float)
-                                                 else f"{key} {value}" for key, value in row.items()))
+            measured = {key: value for key, value in row.items() if key != "round"}
+            say(f"round {round_}: " + ", ".join(f"{key} {value:.1f}s" if isinstance(value, float) else f"{key} {value}"
+                                                for key, value in measured.items()))
             rows.append(row)
         report(rows, hows)
     finally:
@@ -172,7 +182,7 @@ def report(rows: list[dict], hows: list[str]) -> None:
         f"# Swarm formation on {NODES} lab machines, {datetime.datetime.now():%Y-%m-%d %H:%M}",
         "",
         "`shell`: the guide's docker CLI calls in a bash script (init, join-token, 4 joins, promote, wait for "
-        "Reachable). `ansible`: `site.yml --tags swarm` from nothing. `community.docker`: "
+        "Reachable). `ansible`: `playbooks/swarm.yml --tags swarm` from nothing. `community.docker`: "
         "bench/community_docker_swarm.yml from nothing (docker_swarm, docker_node, then docker_node_info until "
         "three managers are Reachable). `second`: the same play again (no change expected). Ratios are to the shell "
         "script of the same run.",

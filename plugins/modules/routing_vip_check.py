@@ -45,9 +45,9 @@ options:
   listen_seconds:
     description:
       - How long to listen for VRRP adverts (routers advertise every second by default); 0 skips it.
-      - The node does not listen once the VIPs are held by it or answer from another of O(peers): the proxy nodes'
-        VRRP instance is up, and a clash would have been found by the run that started it. So a no-change run does
-        not wait for it.
+      - The node does not listen once the VIPs are held by it or answer from another of O(peers), since then the
+        proxy nodes' VRRP instance is up, and a clash would have been found by the run that started it. So a
+        no-change run does not wait for it.
     type: float
     default: 3
 author:

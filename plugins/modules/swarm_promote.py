@@ -10,8 +10,9 @@ short_description: Make the swarm's manager set what is wanted, without losing q
 version_added: 0.1.0
 description:
   - C(docker node promote) and C(docker node demote) made declarative and quorum-safe. Give the managers by
-    name (O(managers)) or by number (O(manager_count)); the module promotes first, then demotes non-leaders
-    before the leader, and waits until each new manager is Reachable.
+    name (O(managers)) or by number (O(manager_count)); the module promotes first (all together, as
+    C(docker node promote node2 node3) does) and waits until the new managers are Reachable, then demotes
+    non-leaders before the leader, one at a time.
   - Refuses, and says why, a plan with an even manager count (unless O(allow_even=true)), unknown node names,
     more managers than nodes, or a demotion that would leave fewer reachable managers than the quorum.
   - By count, reachable managers are kept (the leader first) and workers are promoted in name order.
@@ -105,12 +106,14 @@ def main():
         before = [n["hostname"] for n in nodes if n["role"] == "manager"]
         plan = swarm_lib.plan_managers(nodes, params["managers"], params["manager_count"], params["allow_even"])
         if not module.check_mode:
+            # All at once, as `docker node promote` takes them: raft adds one member at a time whatever the order.
             for name in plan.promote:
                 api.set_role(name, "manager")
+            if plan.promote:
                 swarm_lib.wait_for(
-                    lambda name=name: any(n["hostname"] == name and n["manager_status"] in ("Reachable", "Leader")
-                                          for n in api.nodes()),
-                    params["wait_timeout"], f"{name} to be a Reachable manager")
+                    lambda: {n["hostname"] for n in api.nodes()
+                             if n["manager_status"] in ("Reachable", "Leader")} >= set(plan.promote),
+                    params["wait_timeout"], f"{', '.join(plan.promote)} to be Reachable managers")
             for name in plan.demote:
                 api.set_role(name, "worker")
                 swarm_lib.wait_for(
