@@ -325,6 +325,14 @@ def image_id(client, ref: str) -> str | None:
     return None if info is None else info["Id"]
 
 
+def pull_image(client, ref: str) -> None:
+    """Pull `ref`; its tag is after the last colon unless that colon is a registry's port (localhost:5000/app)."""
+    repository, colon, tag = ref.rpartition(":")
+    if not colon or "/" in tag:
+        repository, tag = ref, "latest"
+    client.api.pull(repository, tag=tag)
+
+
 def apt_mirror(sources_glob: tuple[str, ...] = ("/etc/apt/sources.list", "/etc/apt/sources.list.d/*")) -> str | None:
     """The first Debian mirror this host's apt uses: debootstrap uses the same one."""
     for pattern in sources_glob:

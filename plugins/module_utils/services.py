@@ -447,6 +447,13 @@ class ServiceAPI:
     def __init__(self, api):
         self.api = api
 
+    def get(self, name: str) -> dict | None:
+        """A service's inspect data by name or id; None when the swarm has no such service."""
+        return inspect(self.api.inspect_service, name)
+
+    def remove(self, service: dict) -> None:
+        self.api.remove_service(service["ID"])
+
     def view(self, spec: dict) -> dict:
         """The spec with network ids shown as names, as users write them."""
         names = {n["Id"]: n["Name"] for n in self.api.networks()}

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 
 from ansible_collections.swarmops.ha.plugins.module_utils import validate
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import inspect
 from ansible_collections.swarmops.ha.plugins.module_utils.errors import DockerException, SwarmopsError, describe
 
 NANO = 1_000_000_000
@@ -163,9 +164,13 @@ class SwarmAPI:
         self.client = client
         self.api = client.api
 
+    def info(self) -> dict:
+        """`docker info`."""
+        return self.api.info()
+
     def local(self) -> dict:
         """The Swarm section of `docker info`: LocalNodeState, NodeID, ControlAvailable, Cluster, RemoteManagers."""
-        return self.api.info().get("Swarm") or {}
+        return self.info().get("Swarm") or {}
 
     def unlocked_local(self) -> dict:
         """local(), refusing a locked node: nothing can be read or changed there before it is unlocked."""
@@ -183,18 +188,62 @@ class SwarmAPI:
     def swarm(self) -> dict:
         return self.api.inspect_swarm()
 
+    def create(self, advertise_addr: str, listen_addr: str, settings: dict, default_addr_pool=None, subnet_size=None,
+               data_path_addr=None) -> None:
+        """`docker swarm init` with settings named as in SWARM_SETTINGS."""
+        self.api.init_swarm(advertise_addr=advertise_addr, listen_addr=listen_addr,
+                            swarm_spec=apply_settings({}, settings) or None, default_addr_pool=default_addr_pool,
+                            subnet_size=subnet_size, data_path_addr=data_path_addr)
+
+    def update(self, current: dict, spec: dict, rotate_worker_token: bool = False,
+               rotate_manager_token: bool = False) -> None:
+        """Write the swarm's spec over the version `current` was read at."""
+        self.api.update_swarm(current["Version"]["Index"], spec, rotate_worker_token=rotate_worker_token,
+                              rotate_manager_token=rotate_manager_token)
+
+    def unlock_key(self) -> dict:
+        return self.api.get_unlock_key()
+
+    def join(self, remote_addrs: list[str], join_token: str, listen_addr: str, advertise_addr: str | None,
+             data_path_addr: str | None) -> None:
+        self.api.join_swarm(remote_addrs, join_token, listen_addr, advertise_addr, data_path_addr)
+
+    def leave(self, force: bool = False) -> None:
+        self.api.leave_swarm(force=force)
+
+    def raw_nodes(self) -> list[dict]:
+        """The nodes' inspect data, as the engine gives them."""
+        return self.api.nodes()
+
     def nodes(self) -> list[dict]:
-        return sorted((node_facts(n) for n in self.api.nodes()), key=lambda n: natural_key(n["hostname"]))
+        return sorted((node_facts(n) for n in self.raw_nodes()), key=lambda n: natural_key(n["hostname"]))
+
+    def services(self) -> list[dict]:
+        return self.api.services()
+
+    def tasks(self, filters: dict | None = None) -> list[dict]:
+        return self.api.tasks(filters=filters)
+
+    def image(self, ref: str) -> dict | None:
+        """An image's inspect data on this engine; None when it does not have it."""
+        return inspect(self.api.inspect_image, ref)
 
     def node(self, name: str) -> dict | None:
         """A node's inspect data by hostname or id; None when the swarm has no such node."""
-        nodes = self.api.nodes()
+        nodes = self.raw_nodes()
         return next((n for n in nodes if n["ID"] == name), None) or next(
             (n for n in nodes if n["Description"]["Hostname"] == name), None)
 
+    def update_node(self, node: dict, spec: dict) -> None:
+        """Write a node's spec over the version `node` was read at."""
+        self.api.update_node(node["ID"], node["Version"]["Index"], spec)
+
+    def remove_node(self, node: dict, force: bool = False) -> None:
+        self.api.remove_node(node["ID"], force=force)
+
     def update_spec(self, hostname: str, **changes) -> None:
         node = self.node(hostname)
-        self.api.update_node(node["ID"], node["Version"]["Index"], dict(node["Spec"], **changes))
+        self.update_node(node, dict(node["Spec"], **changes))
 
     def set_role(self, hostname: str, role: str) -> None:
         self.update_spec(hostname, Role=role)

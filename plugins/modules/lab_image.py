@@ -134,8 +134,7 @@ def main():
         if params["source"] == "pull":
             built = lab.image_id(host, params["name"]) is None
             if built and not module.check_mode:
-                repo, dummy, tag = params["name"].partition(":")
-                host.api.pull(repo, tag=tag or "latest")
+                lab.pull_image(host, params["name"])
         else:
             built = lab.ensure_image(host, params["name"], params["recipe"], params["base_image"],
                                      module.check_mode)["changed"]

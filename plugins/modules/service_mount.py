@@ -85,7 +85,7 @@ from ansible_collections.swarmops.ha.plugins.module_utils import mounts as mount
 from ansible_collections.swarmops.ha.plugins.module_utils import services as service_lib
 from ansible_collections.swarmops.ha.plugins.module_utils import swarm as swarm_lib
 from ansible_collections.swarmops.ha.plugins.module_utils import validate
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect, docker_spec, inspect
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect, docker_spec
 from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError, module_errors
 
 
@@ -110,7 +110,8 @@ def main():
             given = mounts_lib.normalise(params["mounts"])
         api = swarm_lib.SwarmAPI(connect(params))
         api.require_manager()
-        service = inspect(api.api.inspect_service, params["service"])
+        services = service_lib.ServiceAPI(api.api)
+        service = services.get(params["service"])
         if service is None:
             raise SwarmopsError(f"service: {params['service']!r} is not a service of this swarm")
         current = service_lib.actual_mounts(service["Spec"])
@@ -118,7 +119,6 @@ def main():
         changes = mounts_lib.diff(current, after)
         changed = any(changes.values())
         if changed and not module.check_mode:
-            services = service_lib.ServiceAPI(api.api)
             spec = service_lib.apply(service["Spec"], {"mounts": after})
             services.write(service, spec, params["wait_timeout"] if params["wait"] else None)
         module.exit_json(changed=changed, mounts=after, changes=changes,

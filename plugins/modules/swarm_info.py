@@ -117,21 +117,21 @@ def main():
     )
     params = module.params
     with module_errors(module, "swarm_info"):
-        client = connect(params)
-        info = client.api.info()
+        api = swarm_lib.SwarmAPI(connect(params))
+        info = api.info()
         local = info.get("Swarm") or {}
         result = {"local": {"local_node_state": local.get("LocalNodeState", "inactive"),
                             "node_id": local.get("NodeID", ""), "is_manager": bool(local.get("ControlAvailable")),
                             "engine_version": info.get("ServerVersion", ""), "name": info.get("Name", ""),
                             "engine_labels": info.get("Labels") or []}}
         if result["local"]["is_manager"] and result["local"]["local_node_state"] == "active":
-            raw_nodes = client.api.nodes()
+            raw_nodes = api.raw_nodes()
             result["nodes"] = sorted((swarm_lib.node_facts(n) for n in raw_nodes),
                                      key=lambda n: swarm_lib.natural_key(n["hostname"]))
             result["quorum"] = swarm_lib.quorum_facts(result["nodes"])
-            result["settings"] = swarm_lib.spec_settings(client.api.inspect_swarm()["Spec"], swarm_lib.SWARM_SETTINGS)
-            services = client.api.services()
-            tasks = client.api.tasks()
+            result["settings"] = swarm_lib.spec_settings(api.swarm()["Spec"], swarm_lib.SWARM_SETTINGS)
+            services = api.services()
+            tasks = api.tasks()
             wanted = [t for t in tasks if t.get("DesiredState") == "running"]
             result["problems"] = drill.problems(drill.snapshot(raw_nodes, services, wanted))
             if params["services"] or params["tasks"]:

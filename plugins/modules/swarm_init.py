@@ -175,11 +175,9 @@ def main():
         if created:
             before = {}
             if not module.check_mode:
-                api.api.init_swarm(
-                    advertise_addr=params["advertise_addr"], listen_addr=params["listen_addr"],
-                    swarm_spec=swarm_lib.apply_settings({}, wanted) or None,
-                    default_addr_pool=params["default_addr_pool"], subnet_size=params["subnet_size"],
-                    data_path_addr=params["data_path_addr"])
+                api.create(params["advertise_addr"], params["listen_addr"], wanted,
+                           default_addr_pool=params["default_addr_pool"], subnet_size=params["subnet_size"],
+                           data_path_addr=params["data_path_addr"])
             changes = wanted
         else:
             current = api.swarm()
@@ -193,9 +191,8 @@ def main():
                 if params["rotate_ca"]:
                     ca_config = spec.setdefault("CAConfig", {})
                     ca_config["ForceRotate"] = (ca_config.get("ForceRotate") or 0) + 1
-                api.api.update_swarm(current["Version"]["Index"], spec,
-                                     rotate_worker_token=params["rotate_worker_token"],
-                                     rotate_manager_token=params["rotate_manager_token"])
+                api.update(current, spec, rotate_worker_token=params["rotate_worker_token"],
+                           rotate_manager_token=params["rotate_manager_token"])
                 if params["rotate_ca"]:
                     swarm_lib.wait_for_ca_rotation(api, current.get("TLSInfo", {}).get("TrustRoot"),
                                                    params["ca_rotation_timeout"])
@@ -206,7 +203,7 @@ def main():
             info = api.swarm()
             result.update(swarm_id=info["ID"], node_id=api.local().get("NodeID", ""),
                           settings=swarm_lib.spec_settings(info["Spec"], swarm_lib.SWARM_SETTINGS))
-            secrets = swarm_lib.requested_secrets(info, api.api.get_unlock_key, params["return_join_tokens"],
+            secrets = swarm_lib.requested_secrets(info, api.unlock_key, params["return_join_tokens"],
                                                   params["return_unlock_key"])
             swarm_lib.hide_secrets(module, secrets)
             result.update(secrets)

@@ -135,10 +135,10 @@ def main():
         if not module.check_mode:
             for action in actions:
                 if action == "leave":
-                    api.api.leave_swarm(force=params["force"])
+                    api.leave(force=params["force"])
                 else:
-                    api.api.join_swarm(params["remote_addrs"], params["join_token"], params["listen_addr"],
-                                       params["advertise_addr"], params["data_path_addr"])
+                    api.join(params["remote_addrs"], params["join_token"], params["listen_addr"],
+                             params["advertise_addr"], params["data_path_addr"])
                     swarm_lib.wait_for(lambda: api.local().get("LocalNodeState") == "active",
                                        params["wait_timeout"], "the node to be active in the swarm")
             local = api.local()

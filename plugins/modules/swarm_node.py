@@ -125,7 +125,7 @@ def main():
                 raise SwarmopsError(f"name: {params['name']} is {facts['status']}, not down; make it leave the swarm "
                                     f"(swarm_join state=absent) or set force: true")
             if not module.check_mode:
-                api.api.remove_node(node["ID"], force=params["force"])
+                api.remove_node(node, force=params["force"])
             module.exit_json(changed=True, diff={"before": {"node": facts["hostname"]}, "after": {}})
         if node is None:
             names = ", ".join(n["hostname"] for n in api.nodes())
@@ -134,7 +134,7 @@ def main():
                                           params["labels_to_remove"], params["availability"])
         before, after = settable(node["Spec"]), settable(spec)
         if before != after and not module.check_mode:
-            api.api.update_node(node["ID"], node["Version"]["Index"], spec)
+            api.update_node(node, spec)
             node = api.node(node["ID"])
         facts = swarm_lib.node_facts({**node, "Spec": spec})
         module.exit_json(changed=before != after, node=facts, diff={"before": before, "after": after})

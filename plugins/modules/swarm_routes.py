@@ -98,7 +98,8 @@ import dataclasses
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.swarmops.ha.plugins.module_utils import routing
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import NotFound, connect, docker_spec
+from ansible_collections.swarmops.ha.plugins.module_utils import swarm as swarm_lib
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect, docker_spec
 from ansible_collections.swarmops.ha.plugins.module_utils.errors import module_errors
 
 
@@ -109,10 +110,10 @@ def image_ports(api, services: list[dict]) -> dict[str, set[int]]:
         if not any(key.startswith(routing.ROUTE_PREFIX) for key in service["Spec"].get("Labels") or {}):
             continue
         image = service["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"].split("@")[0]
-        try:
-            exposed = api.inspect_image(image)["Config"].get("ExposedPorts") or {}
-        except NotFound:
+        info = api.image(image)
+        if info is None:
             continue
+        exposed = info["Config"].get("ExposedPorts") or {}
         ports[image] = {int(port.split("/")[0]) for port in exposed if port.endswith("/tcp")}
     return ports
 
@@ -133,7 +134,7 @@ def main():
     with module_errors(module, "swarm_routes"):
         if params["slots"] < 1:
             module.fail_json(msg=f"slots: {params['slots']} is not a number of servers (1 or more)")
-        api = connect(params).api
+        api = swarm_lib.SwarmAPI(connect(params))
         services = [s for s in api.services() if s["Spec"]["Name"] not in params["exclude"]]
         routes = routing.routes_from(services, image_ports(api, services), https=bool(params["certificate"]),
                                      users=set(params["users"]))

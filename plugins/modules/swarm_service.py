@@ -312,7 +312,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.swarmops.ha.plugins.module_utils import services as service_lib
 from ansible_collections.swarmops.ha.plugins.module_utils import swarm as swarm_lib
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect, docker_spec, inspect
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect, docker_spec
 from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError, module_errors
 
 
@@ -343,10 +343,10 @@ def main():
                              diff={"before": {}, "after": wanted if params["state"] == "present" else {}})
         api.require_manager()
         services = service_lib.ServiceAPI(api.api)
-        current = inspect(api.api.inspect_service, params["name"])
+        current = services.get(params["name"])
         if params["state"] == "absent":
             if current and not module.check_mode:
-                api.api.remove_service(current["ID"])
+                services.remove(current)
             module.exit_json(changed=bool(current), diff={"before": {"name": params["name"]} if current else {},
                                                           "after": {}})
         if current is None and not params["image"]:

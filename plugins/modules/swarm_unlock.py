@@ -85,7 +85,7 @@ def main():
             module.exit_json(changed=state == "locked", state=state)
         api.unlock(params["unlock_key"].strip())
         swarm_lib.wait_for(lambda: api.local().get("LocalNodeState") == "active"
-                           and (not api.local().get("ControlAvailable") or api.api.nodes()),
+                           and (not api.local().get("ControlAvailable") or api.raw_nodes()),
                            params["wait_timeout"], "the node to be active after the unlock")
         module.exit_json(changed=True, state="active")
 

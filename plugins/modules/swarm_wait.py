@@ -175,6 +175,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import open_url
 
 from ansible_collections.swarmops.ha.plugins.module_utils import drill, validate
+from ansible_collections.swarmops.ha.plugins.module_utils import swarm as swarm_lib
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect, docker_spec
 from ansible_collections.swarmops.ha.plugins.module_utils.errors import module_errors
 
@@ -207,10 +208,10 @@ def main():
         if not params["alerts"] and any(c["kind"] in ("alert", "alerts_resolved") for c in conditions):
             module.fail_json(msg="until: alerts_firing and alerts_resolved need the alerts option "
                                  "(Alertmanager's URLs)")
-        api = connect(params).api
+        api = swarm_lib.SwarmAPI(connect(params))
 
         def read() -> dict:
-            return drill.snapshot(api.nodes(), api.services(), api.tasks(filters={"desired-state": "running"}))
+            return drill.snapshot(api.raw_nodes(), api.services(), api.tasks(filters={"desired-state": "running"}))
 
         alerts = params["alerts"]
         watcher = drill.SwarmWatcher(read, read_alerts=alerts_reader(alerts) if alerts else None,

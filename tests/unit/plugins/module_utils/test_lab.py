@@ -146,3 +146,21 @@ def test_engine_params_point_at_tls_endpoint_with_store_certs(tmp_path):
     assert params["docker_host"] == "tcp://192.0.2.11:2376"
     assert params["validate_certs"] is True
     assert params["client_key"] == str(tmp_path / "certs" / "key.pem")
+
+
+@pytest.mark.parametrize("ref, pulled", [
+    ("alpine", ("alpine", "latest")),
+    ("swarmops/lab-app:1", ("swarmops/lab-app", "1")),
+    ("localhost:5000/alpine", ("localhost:5000/alpine", "latest")),
+    ("localhost:5000/alpine:3.20", ("localhost:5000/alpine", "3.20")),
+])
+def test_pull_image_takes_the_tag_after_the_last_colon_unless_it_is_a_registry_port(ref, pulled):
+    class Api:
+        def pull(self, repository, tag):
+            self.pulled = (repository, tag)
+
+    class Client:
+        api = Api()
+
+    lab.pull_image(Client, ref)
+    assert Client.api.pulled == pulled
