@@ -66,9 +66,10 @@ def say(text: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
 
 
-def playbook(env: dict, *args: str, book: str = "site.yml") -> tuple[float, str]:
+def playbook(env: dict, *args: str, book: str = "site.yml", lab_vars: dict | None = None) -> tuple[float, str]:
     start = time.perf_counter()
-    done = subprocess.run([os.path.join(BIN, "ansible-playbook"), f"playbooks/{book}", "-e", json.dumps(LAB_VARS),
+    done = subprocess.run([os.path.join(BIN, "ansible-playbook"), f"playbooks/{book}", "-e",
+                           json.dumps(lab_vars or LAB_VARS),
                            *args], cwd=REPO, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL,
                           check=False)
     if done.returncode:
