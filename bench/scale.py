@@ -14,11 +14,9 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import shutil
-import subprocess
 import tempfile
 
-from swarm_formation import BIN, REPO, changed, playbook, say
+from swarm_formation import REPO, changed, playbook, say, teardown
 
 
 def lab_vars(size: int) -> dict:
@@ -39,9 +37,7 @@ def measure(size: int) -> dict:
         return result
     finally:
         say(f"{size} machines: tearing the lab down")
-        subprocess.run([os.path.join(BIN, "ansible-playbook"), "playbooks/teardown.yml"], cwd=REPO, env=env,
-                       stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, check=False)
-        shutil.rmtree(store, ignore_errors=True)
+        teardown(env)
 
 
 def report(rows: list[dict]) -> None:

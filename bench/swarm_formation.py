@@ -66,15 +66,26 @@ def say(text: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
 
 
-def playbook(env: dict, *args: str, book: str = "site.yml", lab_vars: dict | None = None) -> tuple[float, str]:
+def timed(command: list[str], cwd: str, env: dict, what: str) -> tuple[float, str]:
+    """Seconds and stdout of a command that must succeed (else the bench stops, showing the end of its output)."""
     start = time.perf_counter()
-    done = subprocess.run([os.path.join(BIN, "ansible-playbook"), f"playbooks/{book}", "-e",
-                           json.dumps(lab_vars or LAB_VARS),
-                           *args], cwd=REPO, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL,
                           check=False)
     if done.returncode:
-        sys.exit(f"{book} {' '.join(args)} failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}")
+        sys.exit(f"{what} failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}")
     return time.perf_counter() - start, done.stdout
+
+
+def playbook(env: dict, *args: str, book: str = "site.yml", lab_vars: dict | None = None) -> tuple[float, str]:
+    return timed([os.path.join(BIN, "ansible-playbook"), f"playbooks/{book}", "-e", json.dumps(lab_vars or LAB_VARS),
+                  *args], REPO, env, f"{book} {' '.join(args)}")
+
+
+def teardown(env: dict) -> None:
+    """Remove the lab of env's MACHINE_STORAGE_PATH (its machines, network and certificates) and the store."""
+    subprocess.run([os.path.join(BIN, "ansible-playbook"), "playbooks/teardown.yml"], cwd=REPO, env=env,
+                   stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, check=False)
+    shutil.rmtree(env["MACHINE_STORAGE_PATH"], ignore_errors=True)
 
 
 def peer_env() -> dict:
@@ -85,15 +96,10 @@ def peer_env() -> dict:
 
 
 def peer_playbook(peer_bin: str, store: str, names: list[str], addresses: dict) -> tuple[float, str]:
-    start = time.perf_counter()
-    done = subprocess.run([os.path.join(peer_bin, "ansible-playbook"), "-i", ",".join(names) + ",",
-                           os.path.join(REPO, "bench", "community_docker_swarm.yml"),
-                           "-e", json.dumps({"store": store, "addresses": addresses})],
-                          cwd=os.path.join(REPO, "bench"), env=peer_env(),
-                          capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
-    if done.returncode:
-        sys.exit(f"community_docker_swarm.yml failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}")
-    return time.perf_counter() - start, done.stdout
+    return timed([os.path.join(peer_bin, "ansible-playbook"), "-i", ",".join(names) + ",",
+                  os.path.join(REPO, "bench", "community_docker_swarm.yml"),
+                  "-e", json.dumps({"store": store, "addresses": addresses})],
+                 os.path.join(REPO, "bench"), peer_env(), "community_docker_swarm.yml")
 
 
 def changed(output: str) -> int:
@@ -169,9 +175,7 @@ def main() -> None:
     finally:
         if not args.keep:
             say("tearing the bench lab down")
-            subprocess.run([os.path.join(BIN, "ansible-playbook"), "playbooks/teardown.yml"], cwd=REPO, env=env,
-                           stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, check=False)
-            shutil.rmtree(store, ignore_errors=True)
+            teardown(env)
 
 
 def report(rows: list[dict], hows: list[str]) -> None:

@@ -157,6 +157,11 @@ def normalise_addr(addr: str, port: int = SWARM_PORT) -> str:
     return addr if re.search(r":\d+$", addr) and not addr.endswith("]") else f"{addr}:{port}"
 
 
+def sorted_node_facts(raw_nodes: list[dict]) -> list[dict]:
+    """node_facts of each node, in natural order of their hostnames."""
+    return sorted((node_facts(n) for n in raw_nodes), key=lambda n: natural_key(n["hostname"]))
+
+
 class SwarmAPI:
     """What the swarm modules ask an engine; takes a docker.DockerClient so tests can pass another."""
 
@@ -216,7 +221,7 @@ class SwarmAPI:
         return self.api.nodes()
 
     def nodes(self) -> list[dict]:
-        return sorted((node_facts(n) for n in self.raw_nodes()), key=lambda n: natural_key(n["hostname"]))
+        return sorted_node_facts(self.raw_nodes())
 
     def services(self) -> list[dict]:
         return self.api.services()

@@ -115,10 +115,10 @@ def peer_links(answered: dict[str, str], peers: list[str]) -> set[str]:
     return {answered[p] for p in peers if p in answered}
 
 
-def held_by_proxies(vip, extra, held: set[str], answered: dict[str, str], peers: list[str]) -> bool:
+def held_by_proxies(vips: list[str], held: set[str], answered: dict[str, str], peers: list[str]) -> bool:
     """Whether every VIP is held by this node or answers from another proxy node: their VRRP instance is up."""
     ours = peer_links(answered, peers)
-    return all(str(a) in held or answered.get(str(a)) in ours for a in parse_vips(vip, extra))
+    return all(vip in held or answered.get(vip) in ours for vip in vips)
 
 
 def check(node: str, vip, extra, vrid, interfaces: list[tuple[str, ipaddress.IPv4Interface]],

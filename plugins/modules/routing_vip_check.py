@@ -159,17 +159,16 @@ def main():
             ask_arp([v for v in vips if v not in held] + params["peers"])
             time.sleep(1.0)
         answered = vrrp.neighbours(ip_json(module, "neigh"))
-        listen = not vrrp.held_by_proxies(params["routing_vip"], params["routing_vip_extra"], held, answered,
-                                          params["peers"])
+        listen_seconds = 0 if vrrp.held_by_proxies(vips, held, answered, params["peers"]) else params["listen_seconds"]
         # Join the VRRP group on the node's address on the VIP's network (any address if the VIP fits none).
         try:
             local = vrrp.interface_for(addresses[0], addresses, node, interfaces)[1].ip
         except vrrp.VipError:
             local = "0.0.0.0"
-        adverts = listen_adverts(str(local), params["listen_seconds"] if listen else 0)
+        adverts = listen_adverts(str(local), listen_seconds)
         place = vrrp.check(node, params["routing_vip"], params["routing_vip_extra"], params["routing_vrrp_router_id"],
                            interfaces, held, answered, params["peers"], adverts)
-    module.exit_json(changed=False, held=sorted(held), listened=listen and params["listen_seconds"] > 0, **place)
+    module.exit_json(changed=False, held=sorted(held), listened=listen_seconds > 0, **place)
 
 
 if __name__ == "__main__":

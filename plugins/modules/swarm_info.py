@@ -126,8 +126,7 @@ def main():
                             "engine_labels": info.get("Labels") or []}}
         if result["local"]["is_manager"] and result["local"]["local_node_state"] == "active":
             raw_nodes = api.raw_nodes()
-            result["nodes"] = sorted((swarm_lib.node_facts(n) for n in raw_nodes),
-                                     key=lambda n: swarm_lib.natural_key(n["hostname"]))
+            result["nodes"] = swarm_lib.sorted_node_facts(raw_nodes)
             result["quorum"] = swarm_lib.quorum_facts(result["nodes"])
             result["settings"] = swarm_lib.spec_settings(api.swarm()["Spec"], swarm_lib.SWARM_SETTINGS)
             services = api.services()

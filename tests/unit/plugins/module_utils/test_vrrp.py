@@ -33,9 +33,9 @@ def test_a_vip_this_node_or_a_peer_holds_is_ours():
 
 def test_the_vips_are_held_by_the_proxies_only_when_each_is_held_here_or_answers_from_a_peer():
     answered = {**PEER_MACS, "10.0.0.60": PEER_MACS["10.0.0.12"], "10.0.0.61": "02:00:00:00:00:99"}
-    assert vrrp.held_by_proxies("10.0.0.50", ["10.0.0.60"], {"10.0.0.50"}, answered, PEERS)
-    assert not vrrp.held_by_proxies("10.0.0.50", ["10.0.0.61"], {"10.0.0.50"}, answered, PEERS)  # a stranger's
-    assert not vrrp.held_by_proxies("10.0.0.70", [], set(), answered, PEERS)  # nobody answers: not up yet
+    assert vrrp.held_by_proxies(["10.0.0.50", "10.0.0.60"], {"10.0.0.50"}, answered, PEERS)
+    assert not vrrp.held_by_proxies(["10.0.0.50", "10.0.0.61"], {"10.0.0.50"}, answered, PEERS)  # a stranger's
+    assert not vrrp.held_by_proxies(["10.0.0.70"], set(), answered, PEERS)  # nobody answers: not up yet
 
 
 @pytest.mark.parametrize("vip, extra, message", [
