@@ -780,24 +780,35 @@ def engine_params(record: dict) -> dict:
             **{key: hostvars[key] for key in ("ca_path", "client_cert", "client_key")}}
 
 
-def load_image(source, targets: dict, image: str, check_mode: bool = False) -> list[str]:
-    """Copy `image` from the `source` engine into each target engine (name -> client) that lacks its id."""
-    wanted = image_id(source, image)
-    if wanted is None:
-        raise SwarmopsError(f"name: image {image} is not on the lab host engine; build or pull it first")
-    missing = [name for name, client in sorted(targets.items()) if image_id(client, image) != wanted]
-    if missing and not check_mode:
-        with tempfile.NamedTemporaryFile(prefix="swarmops-image-") as archive:
-            for chunk in source.api.get_image(image):
-                archive.write(chunk)
-            archive.flush()
+def load_images(source, targets: dict, images: list[str], check_mode: bool = False) -> dict[str, list[str]]:
+    """Copy each of `images` from the `source` engine into the target engines (name -> client) that lack its id,
+    every copy side by side; returns, per image, the machines it was (or would be) loaded into."""
+    wanted = {}
+    for image in images:
+        wanted[image] = image_id(source, image)
+        if wanted[image] is None:
+            raise SwarmopsError(f"name: image {image} is not on the lab host engine; build or pull it first")
+    names = sorted(targets)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(len(names), 8))) as pool:
+        held = dict(zip(names, pool.map(lambda name: {i["Id"] for i in targets[name].api.images()}, names)))
+    missing = {image: [name for name in names if wanted[image] not in held[name]] for image in images}
+    if check_mode or not any(missing.values()):
+        return missing
+    with tempfile.TemporaryDirectory(prefix="swarmops-images-") as folder:
+        archives = {}
+        for index, image in enumerate(image for image in images if missing[image]):
+            archives[image] = os.path.join(folder, f"{index}.tar")
+            with open(archives[image], "wb") as archive:
+                for chunk in source.api.get_image(image):
+                    archive.write(chunk)
 
-            def load(name: str) -> None:
-                with open(archive.name, "rb") as handle:
-                    targets[name].api.load_image(handle)
-                if image_id(targets[name], image) != wanted:
-                    raise SwarmopsError(f"machine {name}: loading {image} did not produce image {wanted[:19]}")
+        def load(image: str, name: str) -> None:
+            with open(archives[image], "rb") as handle:
+                targets[name].api.load_image(handle)
+            if image_id(targets[name], image) != wanted[image]:
+                raise SwarmopsError(f"machine {name}: loading {image} did not produce image {wanted[image][:19]}")
 
-            with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
-                list(pool.map(load, missing))
+        pairs = [(image, name) for image in archives for name in missing[image]]
+        with concurrent.futures.ThreadPoolExecutor(max_workers=min(len(pairs), 8)) as pool:
+            list(pool.map(lambda pair: load(*pair), pairs))
     return missing

@@ -19,9 +19,10 @@ extends_documentation_fragment:
   - swarmops.ha.attributes.no_action_group
 options:
   name:
-    description: Image reference, for example V(swarmops/lab-app:1).
+    description:
+      - Image reference, for example V(swarmops/lab-app:1).
+      - One of O(name) and O(images) is required.
     type: str
-    required: true
   recipe:
     description:
       - What to build. V(app) is busybox on scratch, V(registry) is Debian's docker-registry,
@@ -31,6 +32,21 @@ options:
       - Ignored with O(source=pull).
     type: str
     choices: [alertmanager, app, bare, compose, node, node-exporter, prometheus, proxy, registry]
+  images:
+    description:
+      - Several images in one call, instead of O(name) and O(recipe). They are built (or pulled) one after the
+        other, then every missing image is loaded into every machine side by side.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Image reference, as O(name).
+        type: str
+        required: true
+      recipe:
+        description: What to build, as O(recipe); required with O(source=build).
+        type: str
+        choices: [alertmanager, app, bare, compose, node, node-exporter, prometheus, proxy, registry]
   source:
     description: V(build) from O(recipe) on the lab host, or V(pull) O(name) from its registry.
     type: str
@@ -72,23 +88,36 @@ EXAMPLES = r"""
     name: swarmops/lab-registry:2
     recipe: registry
     machines: "{{ groups['docker_machine'] }}"
+
+- name: Build two images and load both into every lab machine in one call
+  swarmops.ha.lab_image:
+    images:
+      - {name: "swarmops/lab-app:1", recipe: app}
+      - {name: "swarmops/lab-proxy:1", recipe: proxy}
+    machines: "{{ groups['docker_machine'] }}"
 """
 
 RETURN = r"""
 built:
-  description: Whether the image was built or pulled now.
-  returned: always
+  description: Whether the image of O(name) was built or pulled now.
+  returned: when O(name) is given
   type: bool
 loaded:
-  description: Machines the image was loaded into (or would be, in check mode).
-  returned: always
+  description: Machines the image of O(name) was loaded into (or would be, in check mode).
+  returned: when O(name) is given
   type: list
   elements: str
   sample: [node2, node5]
 image_id:
   description: The image id on the lab host (absent in check mode when the image is not there yet).
-  returned: when known
+  returned: when O(name) is given and the id is known
   type: str
+images:
+  description: Each image, in the order given, with RV(built), RV(loaded) and (when known) RV(image_id) as above.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{name: "swarmops/lab-app:1", built: false, loaded: [node5], image_id: "sha256:..."}]
 """
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
@@ -113,39 +142,64 @@ def machine_clients(store: str, names: list[str], check_mode: bool) -> tuple[dic
     return clients, absent
 
 
+def wanted_images(params: dict) -> list[dict]:
+    images = params["images"] or [{"name": params["name"], "recipe": params["recipe"]}]
+    if params["source"] == "build":
+        for index, image in enumerate(images):
+            if not image["recipe"]:
+                option = f"images[{index}].recipe" if params["images"] else "recipe"
+                raise SwarmopsError(f"{option}: required to build {image['name']} (source: build); accepted: "
+                                    f"{', '.join(sorted(lab.RECIPES))}")
+    return images
+
+
+def converge(host, images: list[dict], params: dict, store: str, check_mode: bool) -> list[dict]:
+    results = []
+    for image in images:
+        if params["source"] == "pull":
+            built = lab.image_id(host, image["name"]) is None
+            if built and not check_mode:
+                lab.pull_image(host, image["name"])
+        else:
+            built = lab.ensure_image(host, image["name"], image["recipe"], params["base_image"], check_mode)["changed"]
+        image_id = lab.image_id(host, image["name"])
+        results.append({"name": image["name"], "built": built, **({"image_id": image_id} if image_id else {})})
+    targets, absent = machine_clients(store, params["machines"], check_mode)
+    known = [result["name"] for result in results if "image_id" in result]
+    missing = lab.load_images(host, targets, known, check_mode) if known else {}
+    for result in results:
+        result["loaded"] = sorted(missing[result["name"]] + absent) if "image_id" in result else sorted(
+            params["machines"])
+    return results
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            name=dict(type="str", required=True),
+            name=dict(type="str"),
             recipe=dict(type="str", choices=sorted(lab.RECIPES)),
+            images=dict(type="list", elements="dict", options=dict(
+                name=dict(type="str", required=True),
+                recipe=dict(type="str", choices=sorted(lab.RECIPES)),
+            )),
             source=dict(type="str", default="build", choices=["build", "pull"]),
             base_image=dict(type="str", default=lab.DEFAULT_BASE_IMAGE),
             machines=dict(type="list", elements="str", default=[]),
             storage_path=dict(type="path"),
             docker_host=dict(type="str", fallback=(env_fallback, ["DOCKER_HOST"])),
         ),
-        required_if=[("source", "build", ["recipe"])],
+        mutually_exclusive=[("name", "images"), ("recipe", "images")],
+        required_one_of=[("name", "images")],
         supports_check_mode=True,
     )
     params = module.params
     store = store_lib.resolve_storage_path(params["storage_path"])
-    with module_errors(module, f"image {params['name']}"):
-        host = connect({"docker_host": params["docker_host"]})
-        if params["source"] == "pull":
-            built = lab.image_id(host, params["name"]) is None
-            if built and not module.check_mode:
-                lab.pull_image(host, params["name"])
-        else:
-            built = lab.ensure_image(host, params["name"], params["recipe"], params["base_image"],
-                                     module.check_mode)["changed"]
-        image_id = lab.image_id(host, params["name"])
-        targets, absent = machine_clients(store, params["machines"], module.check_mode)
-        if image_id is None:
-            loaded = sorted(params["machines"])
-        else:
-            loaded = sorted(lab.load_image(host, targets, params["name"], module.check_mode) + absent)
-        module.exit_json(changed=built or bool(loaded), built=built, loaded=loaded,
-                         **({"image_id": image_id} if image_id else {}))
+    with module_errors(module, f"image {params['name']}" if params["name"] else ""):
+        images = wanted_images(params)
+        results = converge(connect({"docker_host": params["docker_host"]}), images, params, store, module.check_mode)
+    single = {key: value for key, value in results[0].items() if key != "name"} if params["name"] else {}
+    module.exit_json(changed=any(result["built"] or result["loaded"] for result in results), images=results,
+                     **single)
 
 
 if __name__ == "__main__":

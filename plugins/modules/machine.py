@@ -9,7 +9,10 @@ module: machine
 short_description: Create, start, stop and remove docker-machine machines, or lab machines that look the same
 version_added: 0.1.0
 description:
-  - Manages one machine in a docker-machine store, the way C(docker-machine create/start/stop/rm) does.
+  - Manages machines in a docker-machine store, the way C(docker-machine create/start/stop/rm) does.
+  - Several names in O(name) are brought to O(state) in one call; lab machines are made and started in parallel
+    (their engines boot side by side), other drivers one after the other (C(docker-machine create) of two
+    VirtualBox machines at once can race for the host-only network).
   - With O(driver=lab) (the default) the machine is a container on a local Docker engine running its own
     C(dockerd) (TLS on port 2376, certificates made as docker-machine makes them) and C(sshd) (a generated key),
     on a dedicated network at a fixed address, with C(/var/lib/docker) on its own volume. Its record in the store
@@ -22,8 +25,11 @@ extends_documentation_fragment:
   - swarmops.ha.attributes.no_action_group
 options:
   name:
-    description: Machine name, as in C(docker-machine ls); also the lab machine's host name.
-    type: str
+    description:
+      - Machine name, as in C(docker-machine ls); also the lab machine's host name.
+      - A list of names manages them all in one call.
+    type: list
+    elements: str
     required: true
   driver:
     description:
@@ -68,6 +74,12 @@ options:
         C(virtualbox-memory: 2048); a value of V(true) passes the flag alone."
     type: dict
     default: {}
+  driver_options_by_name:
+    description:
+      - "Options of single machines, by name, laid over O(driver_options) for that machine (for example
+        C(node5: {btrfs_disk: 3G}), or a fixed C(ip)). Every key must be one of O(name)."
+    type: dict
+    default: {}
   wait_timeout:
     description: Seconds to wait for a started machine's SSH and engine ports to open.
     type: int
@@ -86,10 +98,11 @@ author:
 """
 
 EXAMPLES = r"""
-- name: Create the five machines of the guide as lab machines
+- name: Create the five machines of the guide as lab machines, in parallel
   swarmops.ha.machine:
-    name: "node{{ item }}"
-  loop: [1, 2, 3, 4, 5]
+    name: [node1, node2, node3, node4, node5]
+    driver_options_by_name:
+      node5: {btrfs_disk: 3G}
 
 - name: Take the leader away, as docker-machine stop does
   swarmops.ha.machine:
@@ -108,7 +121,7 @@ EXAMPLES = r"""
 RETURN = r"""
 machine:
   description: The machine after the change (in check mode, as it would be).
-  returned: always
+  returned: when O(name) is one name
   type: dict
   contains:
     name: {description: Machine name., type: str, sample: node1}
@@ -120,14 +133,24 @@ machine:
     ssh_user: {description: SSH user., type: str, sample: docker}
     ssh_port: {description: SSH port., type: int, sample: 22}
     ssh_key_path: {description: SSH private key., type: str}
+machines:
+  description:
+    - Every machine of O(name), in its order, as RV(machine) describes one, each with the RV(actions) done to it.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{name: node1, state: Running, ip: 172.30.99.11, actions: []}]
 actions:
-  description: What was done (or would be, in check mode), in order.
+  description:
+    - What was done (or would be, in check mode), in order.
+    - "With several names, each action is preceded by the machine's name (V(node2: start))."
   returned: always
   type: list
   elements: str
   sample: [create, create network, build node image, write store, start]
 """
 
+import concurrent.futures
 import os
 import shutil
 import subprocess
@@ -137,26 +160,26 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.swarmops.ha.plugins.module_utils import lab
 from ansible_collections.swarmops.ha.plugins.module_utils import machine_store as store_lib
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect
-from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError, module_errors
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError, failure_message, module_errors
 
 
 class DockerMachineCLI:
     """docker-machine for every driver but lab: one binary call per step."""
 
-    def __init__(self, module, store: str):
-        self.module = module
+    def __init__(self, driver: str, store: str):
+        self.driver = driver
         self.store = store
         self.binary = shutil.which("docker-machine")
 
     def run(self, *args: str, check: bool = True) -> str:
         if not self.binary:
-            raise SwarmopsError(f"driver: {self.module.params['driver']!r} needs the docker-machine binary on the "
+            raise SwarmopsError(f"driver: {self.driver!r} needs the docker-machine binary on the "
                                 f"controller's PATH (install docker-machine, or use driver: lab)")
         proc = subprocess.run([self.binary, "--storage-path", self.store, *args],
                               capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL)
         if check and proc.returncode != 0:
-            raise SwarmopsError(f"docker-machine {args[0]} {self.module.params['name']} failed: "
-                                f"{(proc.stderr or proc.stdout).strip()[-1500:]}")
+            output = (proc.stderr or proc.stdout).strip()
+            raise SwarmopsError(f"docker-machine {' '.join(args)} failed: {output[-1500:]}")
         return proc.stdout.strip()
 
     def state(self, name: str) -> str:
@@ -164,7 +187,8 @@ class DockerMachineCLI:
             return "NotFound"
         return self.run("status", name, check=False) or "Error"
 
-    def converge(self, name: str, state: str, driver: str, options: dict, labels: list[str], check: bool) -> dict:
+    def converge(self, name: str, state: str, options: dict, labels: list[str], check: bool) -> dict:
+        driver = self.driver
         before = self.state(name)
         steps: list[tuple[str, ...]] = []
         if state == "absent":
@@ -202,34 +226,85 @@ class DockerMachineCLI:
                 "after": after, "machine": machine}
 
 
+def machine_options(params: dict) -> dict:
+    """Each machine's driver options: driver_options with its entry of driver_options_by_name laid over them."""
+    names, by_name = params["name"], params["driver_options_by_name"]
+    strangers = sorted(set(by_name) - set(names))
+    if strangers:
+        raise SwarmopsError(f"driver_options_by_name: {', '.join(strangers)} not among name ({', '.join(names)})")
+    if len(names) > 1 and "ip" in params["driver_options"]:
+        raise SwarmopsError(f"driver_options.ip: one address for {len(names)} machines; give each its own in "
+                            f"driver_options_by_name")
+    options = {name: {**params["driver_options"], **(by_name.get(name) or {})} for name in names}
+    for name in names:
+        lab.check_machine_params({**params, "name": name, "driver_options": options[name]})
+    return options
+
+
+def converge_all(params: dict, store: str, options: dict, check_mode: bool) -> list[dict]:
+    """Every machine to the state; lab machines side by side, the docker-machine binary one machine at a time."""
+    names = params["name"]
+    if params["driver"] == "lab":
+        hosts = {options[name].get("docker_host") or os.environ.get("DOCKER_HOST") for name in names}
+        clients = {host: connect({"docker_host": host}) for host in hosts}
+
+        def converge(name):
+            client = clients[options[name].get("docker_host") or os.environ.get("DOCKER_HOST")]
+            return lab.converge_machine(client, store, name, params["state"], options[name], params["engine_labels"],
+                                        check_mode, params["wait_timeout"])
+        workers = min(len(names), 8)
+    else:
+        cli = DockerMachineCLI(params["driver"], store)
+
+        def converge(name):
+            return cli.converge(name, params["state"], options[name], params["engine_labels"], check_mode)
+        workers = 1
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(converge, name) for name in names]
+        concurrent.futures.wait(futures)
+    for name, future in zip(names, futures):
+        error = future.exception()
+        if error is not None:
+            message = failure_message(error, f"machine {name}")
+            if message is None:
+                raise error
+            raise SwarmopsError(message) from error
+    return [future.result() for future in futures]
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            name=dict(type="str", required=True),
+            name=dict(type="list", elements="str", required=True),
             driver=dict(type="str", default="lab"),
             state=dict(type="str", default="started", choices=["present", "absent", "started", "stopped", "restarted"]),
             storage_path=dict(type="path"),
             engine_labels=dict(type="list", elements="str", default=[]),
             driver_options=dict(type="dict", default={}),
+            driver_options_by_name=dict(type="dict", default={}),
             wait_timeout=dict(type="int", default=90),
         ),
         supports_check_mode=True,
     )
     params = module.params
+    names = params["name"]
     store = store_lib.resolve_storage_path(params["storage_path"])
-    with module_errors(module, f"machine {params['name']}"):
-        lab.check_machine_params(params)
-        if params["driver"] == "lab":
-            options = params["driver_options"]
-            client = connect({"docker_host": options.get("docker_host") or os.environ.get("DOCKER_HOST")})
-            result = lab.converge_machine(client, store, params["name"], params["state"], options,
-                                          params["engine_labels"], module.check_mode, params["wait_timeout"])
-        else:
-            cli = DockerMachineCLI(module, store)
-            result = cli.converge(params["name"], params["state"], params["driver"], params["driver_options"],
-                                  params["engine_labels"], module.check_mode)
-        module.exit_json(changed=result["changed"], actions=result["actions"], machine=result["machine"],
-                         diff={"before": {"state": result["before"]}, "after": {"state": result["after"]}})
+    with module_errors(module):
+        if not names or len(set(names)) != len(names):
+            raise SwarmopsError(f"name: {names!r} must name each machine once, and at least one")
+        results = converge_all(params, store, machine_options(params), module.check_mode)
+    machines = [{**result["machine"], "actions": result["actions"]} for result in results]
+    if len(results) == 1:
+        actions = results[0]["actions"]
+        diff = {"before": {"state": results[0]["before"]}, "after": {"state": results[0]["after"]}}
+        single = {"machine": results[0]["machine"]}
+    else:
+        actions = [f"{result['machine']['name']}: {action}" for result in results for action in result["actions"]]
+        diff = {"before": {result["machine"]["name"]: result["before"] for result in results},
+                "after": {result["machine"]["name"]: result["after"] for result in results}}
+        single = {}
+    module.exit_json(changed=any(result["changed"] for result in results), actions=actions, machines=machines,
+                     diff=diff, **single)
 
 
 if __name__ == "__main__":

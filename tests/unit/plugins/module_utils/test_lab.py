@@ -164,3 +164,53 @@ def test_pull_image_takes_the_tag_after_the_last_colon_unless_it_is_a_registry_p
 
     lab.pull_image(Client, ref)
     assert Client.api.pulled == pulled
+
+
+class FakeEngineAPI:
+    """An engine's image store: tag -> id; save gives the id's bytes, load adds the archive's image."""
+
+    def __init__(self, tags):
+        self.tags = dict(tags)
+        self.saved, self.loaded = [], []
+
+    def images(self):
+        return [{"Id": image_id} for image_id in set(self.tags.values())]
+
+    def inspect_image(self, ref):
+        if ref not in self.tags:
+            raise lab.NotFound(ref)
+        return {"Id": self.tags[ref]}
+
+    def get_image(self, ref):
+        self.saved.append(ref)
+        return [json.dumps([ref, self.tags[ref]]).encode()]
+
+    def load_image(self, handle):
+        ref, image_id = json.loads(handle.read())
+        self.loaded.append(ref)
+        self.tags[ref] = image_id
+
+
+class FakeEngine:
+    def __init__(self, tags):
+        self.api = FakeEngineAPI(tags)
+
+
+def test_load_images_saves_each_missing_image_once_and_loads_it_only_where_its_id_is_missing():
+    host = FakeEngine({"app:1": "sha256:a", "proxy:1": "sha256:p", "old:1": "sha256:o"})
+    machines = {"n1": FakeEngine({"app:1": "sha256:a"}), "n2": FakeEngine({"app:1": "sha256:stale"}),
+                "n3": FakeEngine({})}
+    images = ["app:1", "proxy:1"]
+    planned = lab.load_images(host, machines, images, check_mode=True)
+    assert planned == {"app:1": ["n2", "n3"], "proxy:1": ["n1", "n2", "n3"]}
+    assert host.api.saved == [] and not any(m.api.loaded for m in machines.values())
+    assert lab.load_images(host, machines, images) == planned
+    assert sorted(host.api.saved) == ["app:1", "proxy:1"]
+    assert {name: sorted(m.api.loaded) for name, m in machines.items()} == {
+        "n1": ["proxy:1"], "n2": ["app:1", "proxy:1"], "n3": ["app:1", "proxy:1"]}
+    assert lab.load_images(host, machines, images) == {"app:1": [], "proxy:1": []}
+
+
+def test_load_images_refuses_an_image_the_lab_host_lacks():
+    with pytest.raises(SwarmopsError, match="name: image gone:1 is not on the lab host engine"):
+        lab.load_images(FakeEngine({}), {"n1": FakeEngine({})}, ["gone:1"])

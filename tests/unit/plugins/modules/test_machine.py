@@ -85,3 +85,52 @@ esac
     assert stop["changed"] is True and stop["diff"]["after"] == {"state": "Stopped"}
     assert not any(" stop " in f" {line} " for line in calls.read_text().splitlines())
     assert json.loads((store / "machines" / "vb1" / "config.json").read_text())["Driver"]["SSHUser"] == "docker"
+
+
+def test_several_names_are_one_call_with_each_machines_actions_and_a_diff_by_name(tmp_path, monkeypatch):
+    """Other drivers go one machine at a time; the result lists each machine with its own actions."""
+    calls = tmp_path / "calls"
+    store = tmp_path / "store"
+    fake = tmp_path / "bin" / "docker-machine"
+    fake.parent.mkdir()
+    fake.write_text(f"""#!/bin/sh
+echo "$@" >> {calls}
+name=$(eval echo \\${{$#}})
+case "$3" in
+  create) d={store}/machines/$name; mkdir -p $d && echo '{{"Driver": {{}}}}' > $d/config.json ;;
+  status) echo Running ;;
+esac
+""")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:/usr/bin:/bin")
+    args = {"name": ["vb1", "vb2"], "driver": "virtualbox", "storage_path": str(store),
+            "driver_options": {"virtualbox-memory": 2048},
+            "driver_options_by_name": {"vb2": {"virtualbox-cpu-count": 2}}}
+    first = run(args).args[0]
+    assert first["changed"] is True and first["actions"] == ["vb1: create", "vb2: create"]
+    assert [machine["actions"] for machine in first["machines"]] == [["create"], ["create"]]
+    assert "machine" not in first
+    assert first["diff"] == {"before": {"vb1": "NotFound", "vb2": "NotFound"},
+                             "after": {"vb1": "Running", "vb2": "Running"}}
+    creates = [line for line in calls.read_text().splitlines() if " create " in line]
+    assert creates[0].endswith("--virtualbox-memory=2048 vb1")
+    assert creates[1].endswith("--virtualbox-memory=2048 --virtualbox-cpu-count=2 vb2")
+    second = run(args).args[0]
+    assert second["changed"] is False and second["actions"] == []
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"name": ["n1", "n2"], "driver_options_by_name": {"n3": {"ip": "172.30.99.20"}}},
+     "driver_options_by_name: n3 not among name (n1, n2)"),
+    ({"name": ["n1", "n2"], "driver_options": {"ip": "172.30.99.20"}},
+     "driver_options.ip: one address for 2 machines"),
+    ({"name": ["n1", "n1"]}, "must name each machine once"),
+    ({"name": ["n1", "n2"], "driver_options_by_name": {"n2": {"cpus": 2}}},
+     "driver_options: cpus not known to the lab driver"),
+])
+def test_bad_names_or_options_by_name_fail_before_any_change(tmp_path, args, message):
+    outcome = run({**args, "storage_path": str(tmp_path),
+                   "driver_options": {"docker_host": "unix:///nonexistent.sock", **args.get("driver_options", {})}})
+    assert isinstance(outcome, ModuleFail)
+    assert message in outcome.args[0]["msg"]
+    assert list(tmp_path.iterdir()) == []

@@ -4,7 +4,7 @@ import pytest
 from module_harness import ModuleExit, ModuleFail, patch_exits, run_main
 from test_swarm_init import FakeAPI, FakeClient
 
-from ansible_collections.swarmops.ha.plugins.modules import machine, swarm_init, swarm_join, swarm_service
+from ansible_collections.swarmops.ha.plugins.modules import lab_image, machine, swarm_init, swarm_join, swarm_service
 
 
 @pytest.fixture
@@ -60,3 +60,15 @@ def test_an_invalid_machine_name_leaves_no_store_record(tmp_path, monkeypatch):
     assert isinstance(outcome, ModuleFail)
     assert "name: 'node_1!' is not a machine name" in outcome.args[0]["msg"]
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("args, message", [
+    ({"images": [{"name": "a:1", "recipe": "app"}, {"name": "b:1"}]}, "images[1].recipe: required to build b:1"),
+    ({"name": "b:1"}, "recipe: required to build b:1 (source: build); accepted: alertmanager, app,"),
+])
+def test_lab_image_without_a_recipe_to_build_is_refused_before_the_engine(monkeypatch, args, message):
+    patch_exits(monkeypatch, lab_image.AnsibleModule)
+    monkeypatch.setattr(lab_image, "connect", lambda params: pytest.fail("the engine was reached"))
+    outcome = run_main(lab_image.main, args)
+    assert isinstance(outcome, ModuleFail)
+    assert message in outcome.args[0]["msg"]
