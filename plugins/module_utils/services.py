@@ -64,38 +64,6 @@ HEALTHCHECK_OPTIONS = dict(
     start_period=dict(type="raw"),
 )
 
-SERVICE_OPTIONS = dict(
-    image=dict(type="str"),
-    command=dict(type="list", elements="str"),
-    args=dict(type="list", elements="str"),
-    env=dict(type="dict"),
-    labels=dict(type="dict"),
-    container_labels=dict(type="dict"),
-    user=dict(type="str"),
-    workdir=dict(type="str"),
-    hostname=dict(type="str"),
-    stop_signal=dict(type="str"),
-    stop_grace_period=dict(type="raw"),
-    mode=dict(type="str", choices=["replicated", "global"]),
-    replicas=dict(type="int"),
-    networks=dict(type="list", elements="str"),
-    publish=dict(type="list", elements="dict", options=PUBLISH_OPTIONS),
-    endpoint_mode=dict(type="str", choices=["vip", "dnsrr"]),
-    constraints=dict(type="list", elements="str"),
-    placement_preferences=dict(type="list", elements="str"),
-    limit_cpu=dict(type="raw"),
-    limit_memory=dict(type="raw"),
-    reserve_cpu=dict(type="raw"),
-    reserve_memory=dict(type="raw"),
-    restart_policy=dict(type="dict", options=RESTART_OPTIONS),
-    update_config=dict(type="dict", options=POLICY_OPTIONS),
-    rollback_config=dict(type="dict", options=POLICY_OPTIONS),
-    mounts=dict(type="list", elements="dict", options=mounts_lib.MOUNT_OPTIONS),
-    # The secrets a service mounts, by name and target file: no secret values, so no_log would only hide them.
-    secrets=dict(type="list", elements="dict", options=FILE_OPTIONS, no_log=False),
-    configs=dict(type="list", elements="dict", options=FILE_OPTIONS),
-    healthcheck=dict(type="dict", options=HEALTHCHECK_OPTIONS),
-)
 
 
 def get(spec: dict, path: tuple):
@@ -171,10 +139,12 @@ HEALTH = {"test": ("Test", health_test), "interval": ("Interval", nanoseconds("h
 
 @dataclass
 class Field:
-    """One option: where it lives, its normal form from the user's value and from the engine's, and the API value
-    to write. A dict-valued field with `partial` compares and writes only the keys the user gave."""
+    """One option, declared once: its argument spec, where it lives in the service spec, its normal form from the
+    user's value (None: made from several options in wanted_values) and from the engine's, and the API value to
+    write. A dict-valued field with `partial` compares and writes only the keys the user gave."""
+    spec: dict
     path: tuple
-    wanted: Callable
+    wanted: Callable | None
     actual: Callable = lambda value: value
     to_api: Callable = lambda value: value
     partial: bool = False
@@ -250,45 +220,60 @@ def labels(value: dict) -> dict:
 
 
 FIELDS = {
-    "image": Field(CONTAINER + ("Image",), str, strip_digest),
-    "command": Field(CONTAINER + ("Command",), list, lambda v: v or []),
-    "args": Field(CONTAINER + ("Args",), list, lambda v: v or []),
-    "env": Field(CONTAINER + ("Env",), labels, lambda v: dict(item.split("=", 1) for item in v or []),
+    "image": Field(dict(type="str"), CONTAINER + ("Image",), str, strip_digest),
+    "command": Field(dict(type="list", elements="str"), CONTAINER + ("Command",), list, lambda v: v or []),
+    "args": Field(dict(type="list", elements="str"), CONTAINER + ("Args",), list, lambda v: v or []),
+    "env": Field(dict(type="dict"), CONTAINER + ("Env",), labels,
+                 lambda v: dict(item.split("=", 1) for item in v or []),
                  lambda v: [f"{k}={x}" for k, x in sorted(v.items())]),
-    "labels": Field(("Labels",), labels, lambda v: v or {}),
-    "container_labels": Field(CONTAINER + ("Labels",), labels, lambda v: v or {}),
-    "user": Field(CONTAINER + ("User",), str, lambda v: v or ""),
-    "workdir": Field(CONTAINER + ("Dir",), str, lambda v: v or ""),
-    "hostname": Field(CONTAINER + ("Hostname",), str, lambda v: v or ""),
-    "stop_signal": Field(CONTAINER + ("StopSignal",), str, lambda v: v or ""),
-    "stop_grace_period": Field(CONTAINER + ("StopGracePeriod",), nanoseconds("stop_grace_period"),
+    "labels": Field(dict(type="dict"), ("Labels",), labels, lambda v: v or {}),
+    "container_labels": Field(dict(type="dict"), CONTAINER + ("Labels",), labels, lambda v: v or {}),
+    "user": Field(dict(type="str"), CONTAINER + ("User",), str, lambda v: v or ""),
+    "workdir": Field(dict(type="str"), CONTAINER + ("Dir",), str, lambda v: v or ""),
+    "hostname": Field(dict(type="str"), CONTAINER + ("Hostname",), str, lambda v: v or ""),
+    "stop_signal": Field(dict(type="str"), CONTAINER + ("StopSignal",), str, lambda v: v or ""),
+    "stop_grace_period": Field(dict(type="raw"), CONTAINER + ("StopGracePeriod",), nanoseconds("stop_grace_period"),
                                lambda v: v if v is not None else 10 * NANO),
-    "mode": Field(("Mode",), dict, lambda v: {"Global": {}} if "Global" in (v or {}) else
+    # made with replicas by mode_normal
+    "mode": Field(dict(type="str", choices=["replicated", "global"]), ("Mode",), None,
+                  lambda v: {"Global": {}} if "Global" in (v or {}) else
                   {"Replicated": {"Replicas": ((v or {}).get("Replicated") or {}).get("Replicas", 1)}}),
-    "networks": Field(("TaskTemplate", "Networks"), lambda v: sorted(set(v)),
+    "networks": Field(dict(type="list", elements="str"), ("TaskTemplate", "Networks"), lambda v: sorted(set(v)),
                       lambda v: sorted(n["Target"] for n in v or []), lambda v: [{"Target": n} for n in v]),
-    "publish": Field(("EndpointSpec", "Ports"), publish_normal, publish_actual, publish_api),
-    "endpoint_mode": Field(("EndpointSpec", "Mode"), str, lambda v: v or "vip"),
-    "constraints": Field(PLACEMENT + ("Constraints",), sorted, lambda v: sorted(v or [])),
+    "publish": Field(dict(type="list", elements="dict", options=PUBLISH_OPTIONS), ("EndpointSpec", "Ports"),
+                     publish_normal, publish_actual, publish_api),
+    "endpoint_mode": Field(dict(type="str", choices=["vip", "dnsrr"]), ("EndpointSpec", "Mode"), str,
+                           lambda v: v or "vip"),
+    "constraints": Field(dict(type="list", elements="str"), PLACEMENT + ("Constraints",), sorted,
+                         lambda v: sorted(v or [])),
     "placement_preferences": Field(
-        PLACEMENT + ("Preferences",), list,
+        dict(type="list", elements="str"), PLACEMENT + ("Preferences",), list,
         lambda v: [(p.get("Spread") or {}).get("SpreadDescriptor", "") for p in v or []],
         lambda v: [{"Spread": {"SpreadDescriptor": d}} for d in v]),
-    "restart_policy": Field(("TaskTemplate", "RestartPolicy"), lambda v: fields(RESTART, v), partial=True),
-    "update_config": Field(("UpdateConfig",), lambda v: fields(policy_table("update_config"), v), partial=True),
-    "rollback_config": Field(("RollbackConfig",), lambda v: fields(policy_table("rollback_config"), v),
-                             partial=True),
-    "healthcheck": Field(CONTAINER + ("HealthCheck",), lambda v: fields(HEALTH, v), partial=True),
-    "mounts": Field(CONTAINER + ("Mounts",), lambda v: sorted(mounts_lib.normalise(v), key=lambda m: m["target"]),
+    **{option: Field(dict(type="raw"), ("TaskTemplate", "Resources", section, key), None, lambda v: v or 0)
+       for option, (section, key, dummy) in resources_lib.RESOURCE_OPTIONS.items()},  # made by resources_spec
+    "restart_policy": Field(dict(type="dict", options=RESTART_OPTIONS), ("TaskTemplate", "RestartPolicy"),
+                            lambda v: fields(RESTART, v), partial=True),
+    "update_config": Field(dict(type="dict", options=POLICY_OPTIONS), ("UpdateConfig",),
+                           lambda v: fields(policy_table("update_config"), v), partial=True),
+    "rollback_config": Field(dict(type="dict", options=POLICY_OPTIONS), ("RollbackConfig",),
+                             lambda v: fields(policy_table("rollback_config"), v), partial=True),
+    "mounts": Field(dict(type="list", elements="dict", options=mounts_lib.MOUNT_OPTIONS), CONTAINER + ("Mounts",),
+                    lambda v: sorted(mounts_lib.normalise(v), key=lambda m: m["target"]),
                     # written by apply() with to_api_list, which keeps the engine's entries of unchanged mounts
                     lambda v: sorted((mounts_lib.from_api(m) for m in v or []), key=lambda m: m["target"])),
-    "secrets": Field(CONTAINER + ("Secrets",), lambda v: files_normal(v, "secrets"), files_actual("Secret"),
-                     files_api("Secret")),
-    "configs": Field(CONTAINER + ("Configs",), lambda v: files_normal(v, "configs"), files_actual("Config"),
-                     files_api("Config")),
-    **{option: Field(("TaskTemplate", "Resources", section, key), None, lambda v: v or 0)
-       for option, (section, key, dummy) in resources_lib.RESOURCE_OPTIONS.items()},
+    # The secrets a service mounts, by name and target file: no secret values, so no_log would only hide them.
+    "secrets": Field(dict(type="list", elements="dict", options=FILE_OPTIONS, no_log=False), CONTAINER + ("Secrets",),
+                     lambda v: files_normal(v, "secrets"), files_actual("Secret"), files_api("Secret")),
+    "configs": Field(dict(type="list", elements="dict", options=FILE_OPTIONS), CONTAINER + ("Configs",),
+                     lambda v: files_normal(v, "configs"), files_actual("Config"), files_api("Config")),
+    "healthcheck": Field(dict(type="dict", options=HEALTHCHECK_OPTIONS), CONTAINER + ("HealthCheck",),
+                         lambda v: fields(HEALTH, v), partial=True),
 }
+
+
+# replicas has no field of its own: with mode it makes the mode field (mode_normal).
+SERVICE_OPTIONS = {**{option: field.spec for option, field in FIELDS.items()}, "replicas": dict(type="int")}
 
 
 def actual_mounts(spec: dict) -> list[dict]:
@@ -335,7 +320,7 @@ def wanted_values(params: dict) -> dict:
     """option -> normal form of what the user gave; SwarmopsError (naming the option) for bad input."""
     check_options(params)
     values = {option: FIELDS[option].wanted(params[option]) for option in FIELDS
-              if params.get(option) is not None and FIELDS[option].wanted and option != "mode"}
+              if params.get(option) is not None and FIELDS[option].wanted}
     resources = resources_lib.resources_spec(**{o: params.get(o) for o in resources_lib.RESOURCE_OPTIONS})
     for option in resources_lib.RESOURCE_OPTIONS:
         if params.get(option) is not None:

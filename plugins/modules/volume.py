@@ -88,14 +88,9 @@ volume:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.swarmops.ha.plugins.module_utils import validate
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect, docker_spec, inspect
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect, docker_spec
 from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError, module_errors
-
-
-def described(info: dict | None) -> dict:
-    if info is None:
-        return {}
-    return {"driver": info.get("Driver"), "driver_opts": info.get("Options") or {}, "labels": info.get("Labels") or {}}
+from ansible_collections.swarmops.ha.plugins.module_utils.volumes import VolumeAPI, described
 
 
 def main():
@@ -116,8 +111,8 @@ def main():
         wanted = {"driver": params["driver"],
                   "driver_opts": {key: str(value) for key, value in params["driver_opts"].items()},
                   "labels": {key: str(value) for key, value in params["labels"].items()}}
-        api = connect(params).api
-        current = inspect(api.inspect_volume, params["name"])
+        volumes = VolumeAPI(connect(params))
+        current = volumes.get(params["name"])
         before = described(current)
         after = {} if params["state"] == "absent" else wanted
         differs = current is not None and params["state"] == "present" and before != wanted
@@ -126,17 +121,14 @@ def main():
             raise SwarmopsError(f"{changed_keys}: the volume exists with {before}; a volume cannot change, "
                                 f"set recreate: true to remove it (and its data) and create it as wanted")
         changed = before != after
+        made = current
         if changed and not module.check_mode:
             if current is not None:
-                api.remove_volume(params["name"])
-            if params["state"] == "present":
-                api.create_volume(params["name"], driver=wanted["driver"], driver_opts=wanted["driver_opts"],
-                                  labels=wanted["labels"])
+                volumes.remove(params["name"])
+            made = volumes.create(params["name"], wanted) if params["state"] == "present" else None
         result = dict(changed=changed, diff={"before": before, "after": after})
         if params["state"] == "present":
-            made = None if module.check_mode else inspect(api.inspect_volume, params["name"])
-            result["volume"] = {"name": params["name"], **wanted,
-                                "mountpoint": (made or current or {}).get("Mountpoint", "")}
+            result["volume"] = {"name": params["name"], **wanted, "mountpoint": (made or {}).get("Mountpoint", "")}
         module.exit_json(**result)
 
 
