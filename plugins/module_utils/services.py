@@ -1,7 +1,9 @@
 # Copyright: (c) 2026, swarmops.ha contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A swarm service's spec as options: one table that says where each option lives in the Engine API spec and how
-to read and write it, so the options a user gave are compared and written in place and nothing else is touched.
+"""A swarm service's spec as options: one table (FIELDS) that declares each option once, its argument spec, where
+it lives in the Engine API spec and how to read and write it, so the options a user gave are compared and written
+in place and nothing else is touched. The module's argument spec is made from it (SERVICE_OPTIONS), and sanity's
+validate-modules holds the module's DOCUMENTATION to that spec.
 
 An option left out (None) is not managed: the service keeps what it has. Values are compared in a normal form
 (`normal`): what the user wrote and what the engine holds come out equal when Docker treats them the same.

@@ -94,6 +94,35 @@ def test_lab_images_are_loaded_and_compose_runs_on_every_machine(lab):
     assert b"docker-compose version 1." in version
 
 
+def test_the_compose_check_runs_again_only_when_the_alias_or_its_image_changed(lab, host_engine):
+    """A no-change run reads the stamp of the last check that passed; a node that lost the compose image fails the
+    check although its alias line did not change, and passes again once the image is back."""
+    node = lab.names[-1]
+    engine = lab.engine(node)
+
+    def compose(check=True):
+        return lab.playbook("swarm.yml", "--tags", "compose", "--limit", node, check=check)
+
+    def stamp():
+        machine = host_engine.containers.get(lab_lib.container_name(node))
+        return machine.exec_run(["cat", "/home/docker/.cache/swarmops-compose-alias"]).output.decode().splitlines()
+
+    image = engine.images.get("swarmops/lab-compose:1.29")
+    key, version = stamp()
+    assert key.startswith("alias docker-compose=") and key.endswith(image.id)
+    assert version.startswith("docker-compose version 1.")
+    image.tag("swarmops/lab-compose", "kept-by-test")
+    engine.images.remove("swarmops/lab-compose:1.29")
+    try:
+        failed = compose(check=False)
+        assert recap(failed)[node]["failed"] == 1
+    finally:
+        image.tag("swarmops/lab-compose", "1.29")
+        engine.images.remove("swarmops/lab-compose:kept-by-test")
+    assert recap(compose())[node]["failed"] == 0
+    assert stamp() == [key, version]
+
+
 def test_second_run_of_site_reports_no_change(lab):
     totals = recap(lab.playbook("site.yml"))
     assert {host: counters["changed"] for host, counters in totals.items()} == dict.fromkeys(totals, 0)
