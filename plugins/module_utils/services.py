@@ -429,10 +429,11 @@ def converged(service: dict, tasks: list[dict], nodes: dict[str, dict] | None = 
 
 
 class ServiceAPI:
-    """Names <-> ids for networks, secrets and configs, writes, waits and summaries over a docker APIClient."""
+    """Names <-> ids for networks, secrets and configs, writes, waits and summaries; takes a docker.DockerClient
+    so tests can pass another."""
 
-    def __init__(self, api):
-        self.api = api
+    def __init__(self, client):
+        self.api = client.api
 
     def get(self, name: str) -> dict | None:
         """A service's inspect data by name or id; None when the swarm has no such service."""

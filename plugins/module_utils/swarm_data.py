@@ -16,13 +16,10 @@ import os
 import re
 from dataclasses import dataclass
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.swarmops.ha.plugins.module_utils import services as services_lib
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect, docker_spec
-from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError, module_errors
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import docker_spec
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError
 from ansible_collections.swarmops.ha.plugins.module_utils.services import NAME_LABEL, VERSION_LABEL, VERSIONED
-from ansible_collections.swarmops.ha.plugins.module_utils.swarm import SwarmAPI
 
 FINGERPRINT_LABEL = "swarmops.fingerprint"
 ITERATIONS = 100_000
@@ -165,11 +162,13 @@ def plan(kind: Kind, api, name: str, data: bytes | None) -> Plan:
                 [x for x in found if x["ID"] != keep])
 
 
-def apply(kind: Kind, api, name: str, data: bytes, labels: dict, the_plan: Plan, wait_timeout: int,
+def apply(kind: Kind, swarm, name: str, data: bytes, labels: dict, the_plan: Plan, wait_timeout: int,
           identity: bytes | None = None) -> dict:
     """Make the version if needed, move the services to it (each waited for), remove the versions left unused.
 
-    The fingerprint is of `identity` when given (what the data is made from), else of the data."""
+    `swarm` is a SwarmAPI. The fingerprint is of `identity` when given (what the data is made from), else of the
+    data."""
+    api = swarm.api
     current = the_plan.current
     if the_plan.create:
         version = int(VERSIONED.match(the_plan.create).group("version"))
@@ -177,7 +176,7 @@ def apply(kind: Kind, api, name: str, data: bytes, labels: dict, the_plan: Plan,
             **labels, NAME_LABEL: name, VERSION_LABEL: str(version), FINGERPRINT_LABEL: fingerprint(identity or data)})
         current = {"ID": ident, "Spec": {"Name": the_plan.create}}
     old = {x["ID"] for x in the_plan.remove}
-    service_api = services_lib.ServiceAPI(api)
+    service_api = services_lib.ServiceAPI(swarm.client)
     for service_name in the_plan.move:
         service = api.inspect_service(service_name)
         for reference in kind.references(service):
@@ -190,68 +189,66 @@ def apply(kind: Kind, api, name: str, data: bytes, labels: dict, the_plan: Plan,
     return current
 
 
-def run(word: str) -> None:
-    """The swarm_secret and swarm_config modules: one body, the kind's words apart."""
-    module = AnsibleModule(
-        argument_spec=docker_spec(
-            name=dict(type="str", required=True),
-            data=dict(type="str", no_log=True),
-            data_is_base64=dict(type="bool", default=False),
-            users=dict(type="list", elements="dict", options=dict(
-                name=dict(type="str", required=True),
-                password=dict(type="str", required=True, no_log=True),
-                groups=dict(type="list", elements="str", default=[], aliases=["role"]),
-            )),
-            users_format=dict(type="str", default="htpasswd", choices=["htpasswd", "haproxy"]),
-            password_min_length=dict(type="int", default=12, no_log=False),
-            bcrypt_cost=dict(type="int", default=10),
-            labels=dict(type="dict", default={}),
-            state=dict(type="str", default="present", choices=["present", "absent"]),
-            wait_timeout=dict(type="int", default=120),
-        ),
-        required_if=[("state", "present", ["data", "users"], True)],
-        mutually_exclusive=[("data", "users")],
-        supports_check_mode=True,
-    )
-    params = module.params
-    kind = Kind(word)
-    with module_errors(module, f"swarm_{word.lower()}"):
-        check_name(params["name"])
-        data = identity = None
-        if params["state"] == "present" and params["users"] is not None:
-            if not 4 <= params["bcrypt_cost"] <= 16:
-                raise SwarmopsError(f"bcrypt_cost: {params['bcrypt_cost']} is not accepted: 4 to 16")
-            if not params["users"]:
-                raise SwarmopsError("users: empty; give at least one user")
-            check_users(params["users"], params["password_min_length"])
-            identity = users_identity(params["users"], params["users_format"], params["bcrypt_cost"])
-        elif params["state"] == "present":
-            try:
-                data = (base64.b64decode(params["data"], validate=True) if params["data_is_base64"]
-                        else params["data"].encode())
-            except ValueError as exc:
-                raise SwarmopsError("data: not valid base64 (data_is_base64 is true)") from exc
-            if not data:
-                raise SwarmopsError("data: empty; the swarm keeps no empty secret or config")
-        api = SwarmAPI(connect(params))
-        api.require_manager()
-        the_plan = plan(kind, api.api, params["name"], identity or data)
-        current = the_plan.current
-        if the_plan.changed and not module.check_mode:
-            if params["state"] == "absent":
-                for version in the_plan.remove:
-                    kind.remove(api.api, version["ID"])
-            else:
-                if identity and the_plan.create:
-                    data = users_file(params["users"], params["users_format"], params["bcrypt_cost"])
-                current = apply(kind, api.api, params["name"], data, params["labels"], the_plan,
-                                params["wait_timeout"], identity)
-        had = sorted(x["Spec"]["Name"] for x in the_plan.remove + ([the_plan.current] if the_plan.current else []))
-        now = (current or {}).get("Spec", {}).get("Name") or the_plan.create
-        module.exit_json(changed=the_plan.changed,
-                         diff={"before": {"versions": had, "services_moved": []},
-                               "after": {"versions": [now] if params["state"] == "present" else [],
-                                         "services_moved": the_plan.move}},
-                         **{word.lower(): {"name": params["name"], "version_name": now or "",
-                                           "id": (current or {}).get("ID", "")}},
-                         services_moved=the_plan.move, removed=[x["Spec"]["Name"] for x in the_plan.remove])
+ARGUMENT_SPEC = docker_spec(
+    name=dict(type="str", required=True),
+    data=dict(type="str", no_log=True),
+    data_is_base64=dict(type="bool", default=False),
+    users=dict(type="list", elements="dict", options=dict(
+        name=dict(type="str", required=True),
+        password=dict(type="str", required=True, no_log=True),
+        groups=dict(type="list", elements="str", default=[], aliases=["role"]),
+    )),
+    users_format=dict(type="str", default="htpasswd", choices=["htpasswd", "haproxy"]),
+    password_min_length=dict(type="int", default=12, no_log=False),
+    bcrypt_cost=dict(type="int", default=10),
+    labels=dict(type="dict", default={}),
+    state=dict(type="str", default="present", choices=["present", "absent"]),
+    wait_timeout=dict(type="int", default=120),
+)
+# The rest of the AnsibleModule arguments of swarm_secret and swarm_config.
+MODULE_RULES = dict(required_if=[("state", "present", ["data", "users"], True)],
+                    mutually_exclusive=[("data", "users")], supports_check_mode=True)
+
+
+def wanted(params: dict) -> tuple[bytes | None, bytes | None]:
+    """(data, identity) of the options, checked before the engine is reached: the data to store, or for `users`
+    what the file is made from (its fingerprint's input; the file itself is made only when a version is)."""
+    if params["state"] == "absent":
+        return None, None
+    if params["users"] is not None:
+        if not 4 <= params["bcrypt_cost"] <= 16:
+            raise SwarmopsError(f"bcrypt_cost: {params['bcrypt_cost']} is not accepted: 4 to 16")
+        if not params["users"]:
+            raise SwarmopsError("users: empty; give at least one user")
+        check_users(params["users"], params["password_min_length"])
+        return None, users_identity(params["users"], params["users_format"], params["bcrypt_cost"])
+    try:
+        data = base64.b64decode(params["data"], validate=True) if params["data_is_base64"] else params["data"].encode()
+    except ValueError as exc:
+        raise SwarmopsError("data: not valid base64 (data_is_base64 is true)") from exc
+    if not data:
+        raise SwarmopsError("data: empty; the swarm keeps no empty secret or config")
+    return data, None
+
+
+def converge(kind: Kind, api, params: dict, data: bytes | None, identity: bytes | None, check_mode: bool) -> dict:
+    """Bring the name to one version holding the data (or to none); the module's result. `api` is a SwarmAPI."""
+    the_plan = plan(kind, api.api, params["name"], identity or data)
+    current = the_plan.current
+    if the_plan.changed and not check_mode:
+        if params["state"] == "absent":
+            for version in the_plan.remove:
+                kind.remove(api.api, version["ID"])
+        else:
+            if identity and the_plan.create:
+                data = users_file(params["users"], params["users_format"], params["bcrypt_cost"])
+            current = apply(kind, api, params["name"], data, params["labels"], the_plan,
+                            params["wait_timeout"], identity)
+    had = sorted(x["Spec"]["Name"] for x in the_plan.remove + ([the_plan.current] if the_plan.current else []))
+    now = (current or {}).get("Spec", {}).get("Name") or the_plan.create
+    return {"changed": the_plan.changed,
+            "diff": {"before": {"versions": had, "services_moved": []},
+                     "after": {"versions": [now] if params["state"] == "present" else [],
+                               "services_moved": the_plan.move}},
+            kind.word.lower(): {"name": params["name"], "version_name": now or "", "id": (current or {}).get("ID", "")},
+            "services_moved": the_plan.move, "removed": [x["Spec"]["Name"] for x in the_plan.remove]}

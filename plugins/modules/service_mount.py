@@ -108,9 +108,10 @@ def main():
             given = mounts_lib.normalise([{"target": m["target"]} for m in params["mounts"]])
         else:
             given = mounts_lib.normalise(params["mounts"])
-        api = swarm_lib.SwarmAPI(connect(params))
+        client = connect(params)
+        api = swarm_lib.SwarmAPI(client)
         api.require_manager()
-        services = service_lib.ServiceAPI(api.api)
+        services = service_lib.ServiceAPI(client)
         service = services.get(params["service"])
         if service is None:
             raise SwarmopsError(f"service: {params['service']!r} is not a service of this swarm")

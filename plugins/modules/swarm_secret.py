@@ -81,11 +81,23 @@ removed:
   elements: str
 """
 
-from ansible_collections.swarmops.ha.plugins.module_utils.swarm_data import run
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.swarmops.ha.plugins.module_utils import swarm_data
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import module_errors
+from ansible_collections.swarmops.ha.plugins.module_utils.swarm import SwarmAPI
 
 
 def main():
-    run("Secret")
+    module = AnsibleModule(argument_spec=swarm_data.ARGUMENT_SPEC, **swarm_data.MODULE_RULES)
+    with module_errors(module, "swarm_secret"):
+        swarm_data.check_name(module.params["name"])
+        data, identity = swarm_data.wanted(module.params)
+        api = SwarmAPI(connect(module.params))
+        api.require_manager()
+        result = swarm_data.converge(swarm_data.Kind("Secret"), api, module.params, data, identity, module.check_mode)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

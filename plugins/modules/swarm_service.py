@@ -336,13 +336,14 @@ def main():
     params = module.params
     with module_errors(module, "swarm_service"):
         wanted = service_lib.wanted_values(params)
-        api = swarm_lib.SwarmAPI(connect(params))
+        client = connect(params)
+        api = swarm_lib.SwarmAPI(client)
         if module.check_mode and api.local().get("LocalNodeState") == "inactive":
             module.warn("the engine is not in a swarm yet; check mode reports the service as new")
             module.exit_json(changed=params["state"] == "present", service={}, tasks=[],
                              diff={"before": {}, "after": wanted if params["state"] == "present" else {}})
         api.require_manager()
-        services = service_lib.ServiceAPI(api.api)
+        services = service_lib.ServiceAPI(client)
         current = services.get(params["name"])
         if params["state"] == "absent":
             if current and not module.check_mode:

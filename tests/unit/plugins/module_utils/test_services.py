@@ -230,8 +230,9 @@ def test_a_refused_registry_login_names_the_registry_and_the_user_never_the_pass
             raise docker.errors.APIError("500 Server Error", explanation="unauthorized: incorrect username or password")
 
     engine = Engine()
+    client = type("Client", (), {"api": engine})
     with pytest.raises(SwarmopsError) as raised:
-        services.ServiceAPI(engine).login({"username": "ci", "password": "s3cret-pass", "registry": None},
+        services.ServiceAPI(client).login({"username": "ci", "password": "s3cret-pass", "registry": None},
                                           "registry.example:5000/app:1")
     assert engine.asked == ("ci", "registry.example:5000")
     assert str(raised.value) == ("registry_auth: registry.example:5000 refused the login of 'ci': "

@@ -10,8 +10,6 @@ from module_harness import ModuleFail, patch_exits, run_main
 from ansible_collections.swarmops.ha.plugins.modules import gluster_volume, machine, storage_driver
 
 MODULES = sorted((pathlib.Path(__file__).parents[4] / "plugins" / "modules").glob("*.py"))
-# Modules whose whole body is a shared one in module_utils, which runs it inside module_errors.
-SHARED_BODIES = {"swarm_secret": "swarm_data.run", "swarm_config": "swarm_data.run"}
 
 
 def calls(node: ast.AST) -> set[str]:
@@ -30,10 +28,7 @@ def test_no_module_catches_an_error_to_fail_with_it(path):
 def test_every_module_runs_its_work_inside_module_errors(path):
     tree = ast.parse(path.read_text())
     main = next(f for f in tree.body if isinstance(f, ast.FunctionDef) and f.name == "main")
-    if path.stem in SHARED_BODIES:
-        assert SHARED_BODIES[path.stem].split(".")[-1] in calls(main)
-    else:
-        assert "module_errors" in calls(main), f"{path.name}: main() does not use module_errors"
+    assert "module_errors" in calls(main), f"{path.name}: main() does not use module_errors"
 
 
 def test_a_gluster_error_keeps_its_message_word_for_word(monkeypatch):
