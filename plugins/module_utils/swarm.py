@@ -108,8 +108,9 @@ def plan_managers(nodes: list[dict], names: list[str] | None = None, count: int 
 
         wanted = sorted((n["hostname"] for n in sorted(nodes, key=rank)[:count]), key=natural_key)
     if len(wanted) % 2 == 0 and not allow_even:
-        raise SwarmopsError(f"{len(wanted)} managers tolerate no more failures than {len(wanted) - 1} and make a "
-                            f"split vote possible; ask for an odd count, or set allow_even: true")
+        option = "managers" if names is not None else "manager_count"
+        raise SwarmopsError(f"{option}: {len(wanted)} managers tolerate no more failures than {len(wanted) - 1} and "
+                            f"make a split vote possible; ask for an odd count, or set allow_even: true")
     plan = ManagerPlan(wanted=wanted)
     plan.promote = [name for name in wanted if by_name[name]["role"] != "manager"]
     current = [n for n in nodes if n["role"] == "manager"]

@@ -10,14 +10,16 @@ from test_swarm_init import FakeClient
 from ansible_collections.swarmops.ha.plugins.modules import swarm_node
 
 
-def node(ident, hostname, role="worker", state="ready", labels=None):
+def node(ident, hostname, role="worker", state="ready", labels=None, leader=False):
     return {"ID": ident, "Version": {"Index": 7}, "Description": {"Hostname": hostname},
             "Spec": {"Role": role, "Availability": "active", "Labels": labels or {}},
-            "Status": {"State": state, "Addr": "192.0.2.20"}}
+            "Status": {"State": state, "Addr": "192.0.2.20"},
+            **({"ManagerStatus": {"Reachability": "reachable", "Leader": leader}} if role == "manager" else {})}
 
 
 class FakeManager:
-    """The Engine API calls of swarm_node on a manager: nodes, update (over a version) and remove."""
+    """The Engine API calls of swarm_node and swarm_promote on a manager: nodes, update (over a version; a promoted
+    node is a reachable manager at once) and remove."""
 
     def __init__(self, nodes):
         self.stored, self.writes = {n["ID"]: n for n in nodes}, []
@@ -31,7 +33,11 @@ class FakeManager:
     def update_node(self, ident, version, spec):
         assert version == self.stored[ident]["Version"]["Index"]
         self.writes.append(("update", ident))
-        self.stored[ident] = {**self.stored[ident], "Spec": spec, "Version": {"Index": version + 1}}
+        updated = {key: value for key, value in self.stored[ident].items() if key != "ManagerStatus"}
+        if spec["Role"] == "manager":
+            updated["ManagerStatus"] = {"Reachability": "reachable",
+                                        **(self.stored[ident].get("ManagerStatus") or {})}
+        self.stored[ident] = {**updated, "Spec": spec, "Version": {"Index": version + 1}}
 
     def remove_node(self, ident, force=False):
         self.writes.append(("remove", ident, force))
@@ -40,7 +46,7 @@ class FakeManager:
 
 @pytest.fixture
 def manager(monkeypatch):
-    fake = FakeManager([node("m1", "node1", role="manager"), node("w1", "node4", labels={"zone": "a"}),
+    fake = FakeManager([node("m1", "node1", role="manager", leader=True), node("w1", "node4", labels={"zone": "a"}),
                         node("w2", "node5", state="down")])
     patch_exits(monkeypatch, swarm_node.AnsibleModule)
     monkeypatch.setattr(swarm_node, "connect", lambda params: FakeClient(fake))
