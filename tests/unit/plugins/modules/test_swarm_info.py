@@ -1,0 +1,66 @@
+"""swarm_info's main() against a fake engine: a worker says only what it is; a manager gives nodes, quorum,
+services with their running tasks, and the problems a drill would refuse to start on."""
+
+from module_harness import ModuleExit, patch_exits, run_main
+from test_swarm_init import FakeClient
+from test_swarm_node import node
+
+from ansible_collections.swarmops.ha.plugins.modules import swarm_info
+
+
+def task(service, node_id, state="running"):
+    return {"ServiceID": service, "NodeID": node_id, "DesiredState": "running", "Status": {"State": state}}
+
+
+class Engine:
+    def __init__(self, manager=True, node5="ready"):
+        self.manager, self.node5 = manager, node5
+
+    def info(self):
+        return {"Name": "node1", "ServerVersion": "26.1.5", "Labels": ["swarm.role=manager"],
+                "Swarm": {"LocalNodeState": "active", "NodeID": "m1", "ControlAvailable": self.manager}}
+
+    def nodes(self):
+        return [node("m1", "node1", role="manager", leader=True), node("m2", "node2", role="manager"),
+                node("m3", "node3", role="manager"), node("w4", "node4"), node("w5", "node5", state=self.node5)]
+
+    def inspect_swarm(self):
+        return {"Spec": {"Dispatcher": {"HeartbeatPeriod": 5_000_000_000}, "Raft": {}, "Orchestration": {},
+                         "CAConfig": {}, "EncryptionConfig": {}}}
+
+    def services(self):
+        return [{"ID": "s1", "Spec": {"Name": "web", "Mode": {"Replicated": {"Replicas": 2}},
+                                      "TaskTemplate": {"ContainerSpec": {"Image": "app:1@sha256:abc"}}}}]
+
+    def tasks(self, filters=None):
+        return [task("s1", "w4"), task("s1", "w5"), task("s1", "w4", "shutdown")]
+
+
+def info(monkeypatch, engine, **args):
+    patch_exits(monkeypatch, swarm_info.AnsibleModule)
+    monkeypatch.setattr(swarm_info, "connect", lambda params: FakeClient(engine))
+    outcome = run_main(swarm_info.main, args)
+    assert isinstance(outcome, ModuleExit), outcome.args[0]
+    return outcome.args[0]
+
+
+def test_a_manager_reports_nodes_quorum_services_and_no_problem_when_healthy(monkeypatch):
+    result = info(monkeypatch, Engine())
+    assert result["changed"] is False and result["local"]["is_manager"] is True
+    assert [n["hostname"] for n in result["nodes"]] == ["node1", "node2", "node3", "node4", "node5"]
+    assert result["quorum"]["managers"] == 3 and result["quorum"]["tolerated_failures"] == 1
+    assert result["services"] == [{"name": "web", "image": "app:1", "mode": "replicated", "desired": 2,
+                                   "running": 2}]
+    assert result["tasks"] == {"running": 2, "shutdown": 1} and result["problems"] == []
+    assert {n["hostname"]: n["running_tasks"] for n in result["nodes"]}["node4"] == 1
+
+
+def test_a_down_node_is_a_problem_and_its_task_does_not_count(monkeypatch):
+    result = info(monkeypatch, Engine(node5="down"), services=False, tasks=False)
+    assert result["problems"] == ["node5 is down", "service web runs 1 of 2 tasks"]
+    assert "services" not in result and "tasks" not in result
+
+
+def test_a_worker_says_only_what_it_is(monkeypatch):
+    result = info(monkeypatch, Engine(manager=False))
+    assert set(result) == {"changed", "local"} and result["local"]["engine_version"] == "26.1.5"
