@@ -67,7 +67,6 @@ HEALTHCHECK_OPTIONS = dict(
 )
 
 
-
 def get(spec: dict, path: tuple):
     for key in path:
         spec = (spec or {}).get(key)
