@@ -213,9 +213,15 @@ def test_registry_journal_and_route_answer_on_every_server(formed):
     for machine in MACHINES:
         rc, catalog = formed.sh(machine, fetch + "http://localhost:5000/v2/_catalog localhost")
         assert rc == 0 and json.loads(catalog)["repositories"] == ["app"]
+    # The proxy drops a backend its 1 s DNS and health checks miss (what makes failover take a second), so on a
+    # machine as loaded as CI's a route can answer 503 for a moment: it must answer within seconds.
     for machine in MACHINES[:3]:
-        rc, journal = formed.sh(machine, fetch + "http://localhost/journal.log journal.swarmops.test")
-        assert rc == 0 and journal.count("\n") >= 1, journal
+        def journal(machine=machine):
+            rc, text = formed.sh(machine, fetch + "http://localhost/journal.log journal.swarmops.test")
+            if rc != 0 or text.count("\n") < 1:
+                raise ConnectionError(text[-600:])
+            return text
+        wait_for(f"the journal through {machine}'s proxy", journal, timeout=30, interval=1)
 
 
 def test_second_run_changes_nothing(formed):
