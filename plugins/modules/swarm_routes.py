@@ -97,7 +97,7 @@ import dataclasses
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.swarmops.ha.plugins.module_utils import routing
+from ansible_collections.swarmops.ha.plugins.module_utils import routing, validate
 from ansible_collections.swarmops.ha.plugins.module_utils import swarm as swarm_lib
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect, docker_spec
 from ansible_collections.swarmops.ha.plugins.module_utils.errors import module_errors
@@ -132,8 +132,8 @@ def main():
     )
     params = module.params
     with module_errors(module, "swarm_routes"):
-        if params["slots"] < 1:
-            module.fail_json(msg=f"slots: {params['slots']} is not a number of servers (1 or more)")
+        validate.integer("slots", params["slots"], 1, what="a number of servers")
+        validate.port("metrics_port", params["metrics_port"])
         api = swarm_lib.SwarmAPI(connect(params))
         services = [s for s in api.services() if s["Spec"]["Name"] not in params["exclude"]]
         routes = routing.routes_from(services, image_ports(api, services), https=bool(params["certificate"]),
