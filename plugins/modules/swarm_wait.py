@@ -177,7 +177,7 @@ from ansible.module_utils.urls import open_url
 from ansible_collections.swarmops.ha.plugins.module_utils import drill, validate
 from ansible_collections.swarmops.ha.plugins.module_utils import swarm as swarm_lib
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect, docker_spec
-from ansible_collections.swarmops.ha.plugins.module_utils.errors import module_errors
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError, module_errors
 
 
 def main():
@@ -206,8 +206,7 @@ def main():
         validate.number("interval", params["interval"], 0.05, what="a number of seconds")
         conditions = drill.conditions_from(params["until"])
         if not params["alerts"] and any(c["kind"] in ("alert", "alerts_resolved") for c in conditions):
-            module.fail_json(msg="until: alerts_firing and alerts_resolved need the alerts option "
-                                 "(Alertmanager's URLs)")
+            raise SwarmopsError("until: alerts_firing and alerts_resolved need the alerts option (Alertmanager's URLs)")
         api = swarm_lib.SwarmAPI(connect(params))
 
         def read() -> dict:

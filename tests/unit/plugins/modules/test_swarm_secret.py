@@ -1,15 +1,17 @@
-"""swarm_secret's main() against a fake swarm: versions made and kept, check mode, no data in the result."""
+"""swarm_secret's and swarm_config's main() against a fake swarm: versions made and kept, check mode, no data in
+the result."""
 
 import json
 
 import pytest
 from module_harness import ModuleExit, ModuleFail, patch_exits, run_main
 
-from ansible_collections.swarmops.ha.plugins.modules import swarm_secret
+from ansible_collections.swarmops.ha.plugins.modules import swarm_config, swarm_secret
 
 
 class FakeSwarm:
-    """A manager's secrets (the engine's label and name filters) and no services; its client and api are itself."""
+    """A manager's secrets or configs (the engine's label and name filters; both kinds are kept alike) and no
+    services; its client and api are itself."""
 
     def __init__(self):
         self.client = self.api = self
@@ -35,26 +37,30 @@ class FakeSwarm:
     def remove_secret(self, ident):
         self.stored = [s for s in self.stored if s["ID"] != ident]
 
+    configs, create_config, remove_config = secrets, create_secret, remove_secret
+
 
 @pytest.fixture
 def swarm(monkeypatch):
     fake = FakeSwarm()
-    patch_exits(monkeypatch, swarm_secret.AnsibleModule)
-    monkeypatch.setattr(swarm_secret, "connect", lambda params: pytest.fail("connect must go through SwarmAPI"))
-    monkeypatch.setattr(swarm_secret, "SwarmAPI", lambda client: fake)
+    for module in (swarm_secret, swarm_config):
+        patch_exits(monkeypatch, module.AnsibleModule)
+        monkeypatch.setattr(module, "connect", lambda params: pytest.fail("the engine was reached"))
+        monkeypatch.setattr(module, "SwarmAPI", lambda client: fake)
     return fake
 
 
-def result(args):
-    outcome = run_main(swarm_secret.main, args)
-    assert isinstance(outcome, ModuleExit), outcome.args[0]
-    return outcome
+@pytest.mark.parametrize("module, word", [(swarm_secret, "secret"), (swarm_config, "config")])
+def test_a_value_makes_one_version_and_the_same_value_again_changes_nothing(swarm, monkeypatch, module, word):
+    monkeypatch.setattr(module, "connect", lambda params: object())
 
+    def result(args):
+        outcome = run_main(module.main, args)
+        assert isinstance(outcome, ModuleExit), outcome.args[0]
+        return outcome
 
-def test_a_value_makes_one_version_and_the_same_value_again_changes_nothing(swarm, monkeypatch):
-    monkeypatch.setattr(swarm_secret, "connect", lambda params: object())
     made = result({"name": "db", "data": "first-value"})
-    assert made.args[0]["changed"] is True and made.args[0]["secret"]["version_name"] == "db.v1"
+    assert made.args[0]["changed"] is True and made.args[0][word]["version_name"] == "db.v1"
     assert [s["data"] for s in swarm.stored] == [b"first-value"]
     assert "first-value" in made.args[1] and "first-value" not in json.dumps(made.args[0])
     again = result({"name": "db", "data": "first-value"})
