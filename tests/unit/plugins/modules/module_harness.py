@@ -34,3 +34,24 @@ def run_main(main, args):
     with patch_module_args(args), pytest.raises((ModuleExit, ModuleFail)) as raised:
         main()
     return raised.value
+
+
+class FakeClient:
+    """What connect() returns, around a fake of the Engine API calls a test needs."""
+
+    def __init__(self, api):
+        self.api = api
+
+
+def on_engine(monkeypatch, module, engine):
+    """Make `module` raise on exit and find `engine` (a fake Engine API) where it connects; returns the engine."""
+    patch_exits(monkeypatch, module.AnsibleModule)
+    monkeypatch.setattr(module, "connect", lambda params: FakeClient(engine))
+    return engine
+
+
+def exit_result(main, args):
+    """The result of a run that must succeed (the failure message otherwise)."""
+    outcome = run_main(main, args)
+    assert isinstance(outcome, ModuleExit), outcome.args[0]
+    return outcome.args[0]

@@ -53,11 +53,10 @@ def test_other_driver_without_binary_says_what_to_install(tmp_path, monkeypatch)
     assert "needs the docker-machine binary" in outcome.args[0]["msg"]
 
 
-def test_other_driver_drives_docker_machine_binary(tmp_path, monkeypatch):
-    """A stand-in docker-machine on PATH records its calls; the module must create, then be idempotent."""
-    calls = tmp_path / "calls"
-    store = tmp_path / "store"
-    fake = tmp_path / "bin" / "docker-machine"
+@pytest.fixture
+def docker_machine(tmp_path, monkeypatch):
+    """A stand-in docker-machine on PATH: records its calls in `calls`, writes a record in `store` on create."""
+    calls, store, fake = tmp_path / "calls", tmp_path / "store", tmp_path / "bin" / "docker-machine"
     fake.parent.mkdir()
     fake.write_text(f"""#!/bin/sh
 echo "$@" >> {calls}
@@ -71,6 +70,12 @@ esac
 """)
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{fake.parent}:/usr/bin:/bin")
+    return calls, store
+
+
+def test_other_driver_drives_docker_machine_binary(docker_machine):
+    """The module must create through the binary, then be idempotent."""
+    calls, store = docker_machine
     args = {"name": "vb1", "driver": "virtualbox", "storage_path": str(store),
             "engine_labels": ["swarm.role=manager"], "driver_options": {"virtualbox-memory": 2048}}
     first = run(args).args[0]
@@ -87,22 +92,9 @@ esac
     assert json.loads((store / "machines" / "vb1" / "config.json").read_text())["Driver"]["SSHUser"] == "docker"
 
 
-def test_several_names_are_one_call_with_each_machines_actions_and_a_diff_by_name(tmp_path, monkeypatch):
+def test_several_names_are_one_call_with_each_machines_actions_and_a_diff_by_name(docker_machine):
     """Other drivers go one machine at a time; the result lists each machine with its own actions."""
-    calls = tmp_path / "calls"
-    store = tmp_path / "store"
-    fake = tmp_path / "bin" / "docker-machine"
-    fake.parent.mkdir()
-    fake.write_text(f"""#!/bin/sh
-echo "$@" >> {calls}
-name=$(eval echo \\${{$#}})
-case "$3" in
-  create) d={store}/machines/$name; mkdir -p $d && echo '{{"Driver": {{}}}}' > $d/config.json ;;
-  status) echo Running ;;
-esac
-""")
-    fake.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{fake.parent}:/usr/bin:/bin")
+    calls, store = docker_machine
     args = {"name": ["vb1", "vb2"], "driver": "virtualbox", "storage_path": str(store),
             "driver_options": {"virtualbox-memory": 2048},
             "driver_options_by_name": {"vb2": {"virtualbox-cpu-count": 2}}}

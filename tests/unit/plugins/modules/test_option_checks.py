@@ -1,8 +1,8 @@
 """The three cases of issue 18 at the module's edge: refused, naming the option, before any engine call or write."""
 
 import pytest
-from module_harness import ModuleExit, ModuleFail, patch_exits, run_main
-from test_swarm_init import FakeAPI, FakeClient
+from module_harness import ModuleExit, ModuleFail, on_engine, patch_exits, run_main
+from test_swarm_init import FakeAPI
 
 from ansible_collections.swarmops.ha.plugins.modules import lab_image, machine, swarm_init, swarm_join, swarm_service
 
@@ -43,9 +43,7 @@ def test_a_masked_join_token_is_refused_without_showing_it(no_engine):
 
 
 def test_advertise_addr_on_an_existing_swarm_is_named_when_it_differs(monkeypatch):
-    patch_exits(monkeypatch, swarm_init.AnsibleModule)
-    api = FakeAPI()
-    monkeypatch.setattr(swarm_init, "connect", lambda params: FakeClient(api))
+    api = on_engine(monkeypatch, swarm_init, FakeAPI())
     outcome = run_main(swarm_init.main, {"advertise_addr": "192.0.2.99"})
     result, dummy, warnings = outcome.args
     assert isinstance(outcome, ModuleExit) and result["changed"] is False and api.writes == []

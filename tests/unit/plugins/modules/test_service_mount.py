@@ -4,8 +4,7 @@ the service's other mounts kept, and an unknown service refused by name."""
 import copy
 
 import pytest
-from module_harness import ModuleExit, ModuleFail, patch_exits, run_main
-from test_swarm_init import FakeClient
+from module_harness import ModuleFail, exit_result, on_engine, run_main
 
 from ansible_collections.swarmops.ha.plugins.modules import service_mount
 
@@ -39,36 +38,31 @@ class Manager:
 
 @pytest.fixture
 def manager(monkeypatch):
-    fake = Manager()
-    patch_exits(monkeypatch, service_mount.AnsibleModule)
-    monkeypatch.setattr(service_mount, "connect", lambda params: FakeClient(fake))
-    return fake
+    return on_engine(monkeypatch, service_mount, Manager())
 
 
-def exit_result(args):
-    outcome = run_main(service_mount.main, {"wait": False, **args})
-    assert isinstance(outcome, ModuleExit), outcome.args[0]
-    return outcome.args[0]
+def result(args):
+    return exit_result(service_mount.main, {"wait": False, **args})
 
 
 SCRATCH = {"service": "web", "mounts": [{"target": "/scratch", "type": "tmpfs", "tmpfs_size": "64M"}]}
 
 
 def test_a_tmpfs_is_added_once_and_the_volume_kept(manager):
-    planned = exit_result({**SCRATCH, "_ansible_check_mode": True})
+    planned = result({**SCRATCH, "_ansible_check_mode": True})
     assert planned["changed"] is True and manager.updates == []
     assert [m["target"] for m in planned["diff"]["after"]["mounts"]] == ["/data", "/scratch"]
-    added = exit_result(SCRATCH)
+    added = result(SCRATCH)
     assert added["changed"] is True and manager.updates == [["/data", "/scratch"]]
     scratch = manager.service["Spec"]["TaskTemplate"]["ContainerSpec"]["Mounts"][1]
     assert scratch["Type"] == "tmpfs" and scratch["TmpfsOptions"]["SizeBytes"] == 64 * 1024 * 1024
-    assert exit_result(SCRATCH)["changed"] is False and len(manager.updates) == 1
+    assert result(SCRATCH)["changed"] is False and len(manager.updates) == 1
 
 
 def test_a_mount_is_removed_by_its_target_alone(manager):
-    removed = exit_result({"service": "web", "state": "absent", "mounts": [{"target": "/data"}]})
+    removed = result({"service": "web", "state": "absent", "mounts": [{"target": "/data"}]})
     assert removed["changed"] is True and manager.updates == [[]]
-    assert exit_result({"service": "web", "state": "absent", "mounts": [{"target": "/data"}]})["changed"] is False
+    assert result({"service": "web", "state": "absent", "mounts": [{"target": "/data"}]})["changed"] is False
 
 
 def test_an_unknown_service_is_refused_by_name(manager):

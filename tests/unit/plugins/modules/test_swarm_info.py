@@ -1,8 +1,7 @@
 """swarm_info's main() against a fake engine: a worker says only what it is; a manager gives nodes, quorum,
 services with their running tasks, and the problems a drill would refuse to start on."""
 
-from module_harness import ModuleExit, patch_exits, run_main
-from test_swarm_init import FakeClient
+from module_harness import exit_result, on_engine
 from test_swarm_node import node
 
 from ansible_collections.swarmops.ha.plugins.modules import swarm_info
@@ -37,11 +36,8 @@ class Engine:
 
 
 def info(monkeypatch, engine, **args):
-    patch_exits(monkeypatch, swarm_info.AnsibleModule)
-    monkeypatch.setattr(swarm_info, "connect", lambda params: FakeClient(engine))
-    outcome = run_main(swarm_info.main, args)
-    assert isinstance(outcome, ModuleExit), outcome.args[0]
-    return outcome.args[0]
+    on_engine(monkeypatch, swarm_info, engine)
+    return exit_result(swarm_info.main, args)
 
 
 def test_a_manager_reports_nodes_quorum_services_and_no_problem_when_healthy(monkeypatch):

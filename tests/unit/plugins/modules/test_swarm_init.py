@@ -1,5 +1,5 @@
 import pytest
-from module_harness import ModuleExit, ModuleFail, patch_exits, run_main
+from module_harness import ModuleExit, ModuleFail, on_engine, run_main
 
 from ansible_collections.swarmops.ha.plugins.modules import swarm_init
 
@@ -38,17 +38,9 @@ class FakeAPI:
         self.writes.append(("init_swarm", kwargs))
 
 
-class FakeClient:
-    def __init__(self, api):
-        self.api = api
-
-
 @pytest.fixture
 def api(monkeypatch):
-    patch_exits(monkeypatch, swarm_init.AnsibleModule)
-    fake = FakeAPI()
-    monkeypatch.setattr(swarm_init, "connect", lambda params: FakeClient(fake))
-    return fake
+    return on_engine(monkeypatch, swarm_init, FakeAPI())
 
 
 def run(args):

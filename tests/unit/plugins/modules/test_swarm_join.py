@@ -2,8 +2,7 @@
 leave_other_swarm, and leaving."""
 
 import pytest
-from module_harness import ModuleExit, ModuleFail, patch_exits, run_main
-from test_swarm_init import FakeClient
+from module_harness import ModuleExit, ModuleFail, on_engine, run_main
 
 from ansible_collections.swarmops.ha.plugins.modules import swarm_join
 
@@ -31,8 +30,7 @@ class Engine:
 
 
 def run(monkeypatch, engine, args):
-    patch_exits(monkeypatch, swarm_join.AnsibleModule)
-    monkeypatch.setattr(swarm_join, "connect", lambda params: FakeClient(engine))
+    on_engine(monkeypatch, swarm_join, engine)
     return run_main(swarm_join.main, args)
 
 

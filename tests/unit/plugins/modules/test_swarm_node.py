@@ -4,8 +4,7 @@ refused for managers and live nodes."""
 import copy
 
 import pytest
-from module_harness import ModuleExit, ModuleFail, patch_exits, run_main
-from test_swarm_init import FakeClient
+from module_harness import ModuleFail, exit_result, on_engine, run_main
 
 from ansible_collections.swarmops.ha.plugins.modules import swarm_node
 
@@ -46,30 +45,26 @@ class FakeManager:
 
 @pytest.fixture
 def manager(monkeypatch):
-    fake = FakeManager([node("m1", "node1", role="manager", leader=True), node("w1", "node4", labels={"zone": "a"}),
-                        node("w2", "node5", state="down")])
-    patch_exits(monkeypatch, swarm_node.AnsibleModule)
-    monkeypatch.setattr(swarm_node, "connect", lambda params: FakeClient(fake))
-    return fake
+    nodes = [node("m1", "node1", role="manager", leader=True), node("w1", "node4", labels={"zone": "a"}),
+             node("w2", "node5", state="down")]
+    return on_engine(monkeypatch, swarm_node, FakeManager(nodes))
 
 
-def exit_result(args):
-    outcome = run_main(swarm_node.main, args)
-    assert isinstance(outcome, ModuleExit), outcome.args[0]
-    return outcome.args[0]
+def result(args):
+    return exit_result(swarm_node.main, args)
 
 
 def test_labels_and_availability_are_merged_with_a_diff_checked_first_then_written_once(manager):
     args = {"name": "node4", "labels": {"registry": "true"}, "availability": "drain"}
-    planned = exit_result({**args, "_ansible_check_mode": True})
+    planned = result({**args, "_ansible_check_mode": True})
     assert planned["changed"] is True and manager.writes == []
     assert planned["diff"] == {"before": {"labels": {"zone": "a"}, "availability": "active"},
                                "after": {"labels": {"zone": "a", "registry": "true"}, "availability": "drain"}}
-    written = exit_result(args)
+    written = result(args)
     assert written["changed"] is True and manager.writes == [("update", "w1")]
     assert written["node"]["labels"] == {"zone": "a", "registry": "true"} and written["node"]["availability"] == "drain"
-    assert exit_result(args)["changed"] is False and len(manager.writes) == 1
-    replaced = exit_result({"name": "w1", "labels": {"zone": "b"}, "labels_state": "replace"})
+    assert result(args)["changed"] is False and len(manager.writes) == 1
+    replaced = result({"name": "w1", "labels": {"zone": "b"}, "labels_state": "replace"})
     assert replaced["node"]["labels"] == {"zone": "b"}
 
 
@@ -85,6 +80,6 @@ def test_what_cannot_be_done_is_refused_naming_the_node_and_nothing_is_written(m
 
 
 def test_a_down_worker_is_removed_once(manager):
-    assert exit_result({"name": "node5", "state": "absent"})["changed"] is True
+    assert result({"name": "node5", "state": "absent"})["changed"] is True
     assert manager.writes == [("remove", "w2", False)]
-    assert exit_result({"name": "node5", "state": "absent"})["changed"] is False
+    assert result({"name": "node5", "state": "absent"})["changed"] is False

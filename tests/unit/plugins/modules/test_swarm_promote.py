@@ -2,8 +2,7 @@
 and a demotion that would break the quorum refused before any write."""
 
 import pytest
-from module_harness import ModuleExit, ModuleFail, patch_exits, run_main
-from test_swarm_init import FakeClient
+from module_harness import ModuleFail, exit_result, on_engine, run_main
 from test_swarm_node import FakeManager, node
 
 from ansible_collections.swarmops.ha.plugins.modules import swarm_promote
@@ -11,27 +10,22 @@ from ansible_collections.swarmops.ha.plugins.modules import swarm_promote
 
 @pytest.fixture
 def manager(monkeypatch):
-    fake = FakeManager([node("m1", "node1", role="manager", leader=True),
-                        *(node(f"w{n}", f"node{n}") for n in range(2, 6))])
-    patch_exits(monkeypatch, swarm_promote.AnsibleModule)
-    monkeypatch.setattr(swarm_promote, "connect", lambda params: FakeClient(fake))
-    return fake
+    nodes = [node("m1", "node1", role="manager", leader=True), *(node(f"w{n}", f"node{n}") for n in range(2, 6))]
+    return on_engine(monkeypatch, swarm_promote, FakeManager(nodes))
 
 
-def exit_result(args):
-    outcome = run_main(swarm_promote.main, args)
-    assert isinstance(outcome, ModuleExit), outcome.args[0]
-    return outcome.args[0]
+def result(args):
+    return exit_result(swarm_promote.main, args)
 
 
 def test_three_managers_by_count_checked_then_made_then_kept(manager):
-    planned = exit_result({"manager_count": 3, "_ansible_check_mode": True})
+    planned = result({"manager_count": 3, "_ansible_check_mode": True})
     assert planned["promoted"] == ["node2", "node3"] and manager.writes == []
     assert planned["diff"] == {"before": {"managers": ["node1"]}, "after": {"managers": ["node1", "node2", "node3"]}}
-    made = exit_result({"manager_count": 3, "wait_timeout": 5})
+    made = result({"manager_count": 3, "wait_timeout": 5})
     assert made["changed"] is True and manager.writes == [("update", "w2"), ("update", "w3")]
     assert made["quorum"]["managers"] == 3 and made["quorum"]["tolerated_failures"] == 1
-    again = exit_result({"managers": ["node1", "node2", "node3"]})
+    again = result({"managers": ["node1", "node2", "node3"]})
     assert again["changed"] is False and len(manager.writes) == 2
 
 

@@ -2,8 +2,7 @@
 image's EXPOSE, excluded services left out, and bad options refused before the engine."""
 
 import pytest
-from module_harness import ModuleExit, ModuleFail, patch_exits, run_main
-from test_swarm_init import FakeClient
+from module_harness import ModuleExit, ModuleFail, on_engine, run_main
 
 from ansible_collections.swarmops.ha.plugins.modules import swarm_routes
 
@@ -36,9 +35,7 @@ class Manager:
 
 
 def run(monkeypatch, args, manager=None):
-    patch_exits(monkeypatch, swarm_routes.AnsibleModule)
-    manager = manager or Manager()
-    monkeypatch.setattr(swarm_routes, "connect", lambda params: FakeClient(manager))
+    manager = on_engine(monkeypatch, swarm_routes, manager or Manager())
     return run_main(swarm_routes.main, args), manager
 
 

@@ -5,8 +5,7 @@ import copy
 
 import docker.errors
 import pytest
-from module_harness import ModuleExit, patch_exits, run_main
-from test_swarm_init import FakeClient
+from module_harness import exit_result, on_engine
 
 from ansible_collections.swarmops.ha.plugins.modules import swarm_service
 
@@ -60,33 +59,28 @@ class Manager:
 
 @pytest.fixture
 def manager(monkeypatch):
-    fake = Manager()
-    patch_exits(monkeypatch, swarm_service.AnsibleModule)
-    monkeypatch.setattr(swarm_service, "connect", lambda params: FakeClient(fake))
-    return fake
+    return on_engine(monkeypatch, swarm_service, Manager())
 
 
-def exit_result(args):
-    outcome = run_main(swarm_service.main, {"wait": False, **args})
-    assert isinstance(outcome, ModuleExit), outcome.args[0]
-    return outcome.args[0]
+def result(args):
+    return exit_result(swarm_service.main, {"wait": False, **args})
 
 
 WEB = {"name": "web", "image": "app:1", "replicas": 2, "limit_memory": "64M", "env": {"MODE": "ha"}}
 
 
 def test_created_once_then_no_change_then_only_the_changed_option_in_the_diff(manager):
-    planned = exit_result({**WEB, "_ansible_check_mode": True})
+    planned = result({**WEB, "_ansible_check_mode": True})
     assert planned["changed"] is True and manager.writes == []
     assert planned["service"] == {"id": "", "name": "web", "mode": "replicated", "replicas": 2, "running": 0}
-    created = exit_result(WEB)
+    created = result(WEB)
     assert created["changed"] is True and manager.writes == ["create"]
     spec = manager.service["Spec"]
     assert spec["TaskTemplate"]["Resources"]["Limits"]["MemoryBytes"] == 64 * 1024 * 1024
     assert spec["TaskTemplate"]["ContainerSpec"]["Env"] == ["MODE=ha"]
-    assert exit_result(WEB)["changed"] is False and manager.writes == ["create"]
+    assert result(WEB)["changed"] is False and manager.writes == ["create"]
     manager.service["Spec"]["TaskTemplate"]["ContainerSpec"]["Hostname"] = "set-by-hand"
-    scaled = exit_result({**WEB, "replicas": 3})
+    scaled = result({**WEB, "replicas": 3})
     assert scaled["diff"] == {"before": {"mode": {"Replicated": {"Replicas": 2}}},
                               "after": {"mode": {"Replicated": {"Replicas": 3}}}}
     assert manager.writes == ["create", "update"]
@@ -94,6 +88,6 @@ def test_created_once_then_no_change_then_only_the_changed_option_in_the_diff(ma
 
 
 def test_removed_once(manager):
-    exit_result(WEB)
-    assert exit_result({"name": "web", "state": "absent"})["changed"] is True and manager.service is None
-    assert exit_result({"name": "web", "state": "absent"})["changed"] is False
+    result(WEB)
+    assert result({"name": "web", "state": "absent"})["changed"] is True and manager.service is None
+    assert result({"name": "web", "state": "absent"})["changed"] is False

@@ -2,8 +2,7 @@
 naming the option and never shown."""
 
 import pytest
-from module_harness import ModuleExit, ModuleFail, patch_exits, run_main
-from test_swarm_init import FakeClient
+from module_harness import ModuleExit, ModuleFail, on_engine, run_main
 
 from ansible_collections.swarmops.ha.plugins.modules import swarm_unlock
 
@@ -31,10 +30,7 @@ class LockedManager:
 
 @pytest.fixture
 def engine(monkeypatch):
-    fake = LockedManager()
-    patch_exits(monkeypatch, swarm_unlock.AnsibleModule)
-    monkeypatch.setattr(swarm_unlock, "connect", lambda params: FakeClient(fake))
-    return fake
+    return on_engine(monkeypatch, swarm_unlock, LockedManager())
 
 
 def test_a_locked_manager_is_unlocked_once_and_check_mode_only_says_so(engine):

@@ -2,16 +2,14 @@
 at the timeout with what it still waited for, and a bad condition is refused naming it before the engine."""
 
 import pytest
-from module_harness import ModuleExit, ModuleFail, patch_exits, run_main
+from module_harness import ModuleExit, ModuleFail, on_engine, patch_exits, run_main
 from test_swarm_info import Engine
-from test_swarm_init import FakeClient
 
 from ansible_collections.swarmops.ha.plugins.modules import swarm_wait
 
 
 def run(monkeypatch, engine, args):
-    patch_exits(monkeypatch, swarm_wait.AnsibleModule)
-    monkeypatch.setattr(swarm_wait, "connect", lambda params: FakeClient(engine))
+    on_engine(monkeypatch, swarm_wait, engine)
     return run_main(swarm_wait.main, args)
 
 
