@@ -41,8 +41,8 @@ class Manager:
 
     def create_service(self, task_template, name, **parts):
         self.writes.append("create")
-        spec = {"Name": name, "TaskTemplate": task_template, **{k.title().replace("_", ""): v
-                                                              for k, v in parts.items() if v is not None}}
+        given = {k.title().replace("_", ""): v for k, v in parts.items() if v is not None}
+        spec = {"Name": name, "TaskTemplate": task_template, **given}
         self.service = {"ID": "s1", "Version": {"Index": 1}, "Spec": spec}
 
     def update_service(self, ident, version, task_template, name, **parts):

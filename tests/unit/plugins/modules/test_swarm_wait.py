@@ -21,16 +21,16 @@ def test_a_healthy_swarm_meets_the_wait_at_once(monkeypatch):
 
 
 def test_a_condition_never_met_fails_at_the_timeout_naming_it(monkeypatch):
-    outcome = run(monkeypatch, Engine(node5="down"), {"until": {"healthy": True}, "wait_timeout": 1,
-                                                       "interval": 0.2})
+    args = {"until": {"healthy": True}, "wait_timeout": 1, "interval": 0.2}
+    outcome = run(monkeypatch, Engine(node5="down"), args)
     assert isinstance(outcome, ModuleFail)
     assert outcome.args[0]["msg"] == "swarm_wait: after 1s still waiting for healthy"
     assert outcome.args[0]["met"] is False
 
 
 def test_it_can_report_instead_of_failing(monkeypatch):
-    outcome = run(monkeypatch, Engine(node5="down"), {"until": {"healthy": True}, "wait_timeout": 0,
-                                                       "fail_on_timeout": False})
+    args = {"until": {"healthy": True}, "wait_timeout": 0, "fail_on_timeout": False}
+    outcome = run(monkeypatch, Engine(node5="down"), args)
     assert isinstance(outcome, ModuleExit) and outcome.args[0]["met"] is False
 
 
