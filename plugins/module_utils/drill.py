@@ -10,8 +10,12 @@ the runs (Markdown, SVG, JSON) is in report.py.
 from __future__ import annotations
 
 import datetime
+import json
 import re
+import threading
 import time
+
+from ansible.module_utils.urls import open_url
 
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerException
 from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError, describe
@@ -21,6 +25,15 @@ NODE_WORDS = ("ready", "down", "unknown", "disconnected")
 # The label that says what an alert is about, in order of preference, for its name in a timeline.
 ALERT_SUBJECT_LABELS = ("node", "service", "proxy", "instance")
 MANAGER_WORDS = ("reachable", "unreachable", "leader")
+# The `alerts` option of swarm_wait and failover_drill (documented by the swarmops.ha.alerts fragment).
+ALERTS_SPEC = dict(type="dict", options=dict(
+    urls=dict(type="list", elements="str", required=True),
+    host=dict(type="str"),
+    user=dict(type="str"),
+    password=dict(type="str", no_log=True),
+    request_timeout=dict(type="float", default=2),
+    hold=dict(type="float", default=5),
+))
 
 
 def snapshot(nodes: list[dict], services: list[dict], tasks: list[dict]) -> dict:
@@ -206,6 +219,7 @@ class SwarmWatcher:
     def __init__(self, read, clock=time.time, sleep=time.sleep, read_alerts=None, alerts_hold=5.0):
         self.read, self.clock, self.sleep, self.read_alerts = read, clock, sleep, read_alerts
         self.alerts_hold, self.alerts_seen, self.alerts_answered = alerts_hold, {}, False
+        self.cancelled = threading.Event()  # set from another thread: the next look is the last
 
     def look(self) -> dict:
         try:
@@ -254,13 +268,31 @@ class SwarmWatcher:
                     events[condition["name"]] = at
             previous, last = snap, now
             done = len(events) == len(conditions)
-            if done or now >= deadline:
+            if done or now >= deadline or self.cancelled.is_set():
                 return {"met": done, "events": events, "timeline": timeline, "final": snap,
                         "missing": [c["name"] for c in conditions if c["name"] not in events],
                         "problems": problems(snap),
                         "leaderless_seconds": round(leaderless, 2), "short_seconds": round(short, 2),
                         "elapsed": round(now - since, 2), "alerts_answered": self.alerts_answered}
             self.sleep(interval)
+
+
+def alerts_reader(alerts: dict):
+    """A function returning Alertmanager's active alerts from the first of the URLs (the `alerts` option) that answers."""
+    headers = {"Host": alerts["host"]} if alerts["host"] else {}
+
+    def read() -> list:
+        failure = None
+        for url in alerts["urls"]:
+            try:
+                response = open_url(f"{url.rstrip('/')}/api/v2/alerts?active=true&silenced=false&inhibited=false",
+                                    headers=headers, url_username=alerts["user"], url_password=alerts["password"],
+                                    force_basic_auth=bool(alerts["user"]), timeout=alerts["request_timeout"])
+                return json.loads(response.read())
+            except (OSError, ValueError) as exc:
+                failure = exc
+        raise OSError(f"no Alertmanager answered: {failure}")
+    return read
 
 
 def problems(snap: dict) -> list[str]:

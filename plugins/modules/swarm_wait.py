@@ -18,6 +18,7 @@ description:
   - Reads, never changes; runs the same in check mode.
 extends_documentation_fragment:
   - swarmops.ha.docker
+  - swarmops.ha.alerts
   - swarmops.ha.attributes
   - swarmops.ha.attributes.actiongroup_docker
   - swarmops.ha.attributes.read_only
@@ -43,38 +44,6 @@ options:
         not that they looked fine before the swarm noticed node4 was gone.
     type: dict
     required: true
-  alerts:
-    description:
-      - Also watch Alertmanager's active alerts (its C(/api/v2/alerts)); each alert that appears or goes is a
-        timeline entry (subject C(alert <alertname> <label>=<value>)).
-      - An Alertmanager that does not answer is no failure; the alerts last seen are kept.
-    type: dict
-    suboptions:
-      urls:
-        description: Base URLs of Alertmanager, tried in order at each look (one per manager's routing proxy).
-        type: list
-        elements: str
-        required: true
-      host:
-        description: Host header to send, the name the routing proxy serves Alertmanager by.
-        type: str
-      user:
-        description: User of the routing proxy's basic authentication.
-        type: str
-      password:
-        description: Password of O(alerts.user).
-        type: str
-      request_timeout:
-        description: Seconds each request may take.
-        type: float
-        default: 2
-      hold:
-        description:
-          - Seconds an alert stays counted after the last answer that listed it. The routing proxy asks the
-            Alertmanagers in turn, and one that restarted lists nothing until Prometheus sends its alerts again;
-            the timeline gives the time it was last listed.
-        type: float
-        default: 5
   since:
     description:
       - Epoch seconds (a float, as C(now().timestamp()) gives) that the returned times count from, typically the
@@ -168,11 +137,9 @@ alerts_answered:
   type: bool
 """
 
-import json
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.urls import open_url
 
 from ansible_collections.swarmops.ha.plugins.module_utils import drill, validate
 from ansible_collections.swarmops.ha.plugins.module_utils import swarm as swarm_lib
@@ -188,14 +155,7 @@ def main():
             wait_timeout=dict(type="int", default=120),
             interval=dict(type="float", default=0.5),
             fail_on_timeout=dict(type="bool", default=True),
-            alerts=dict(type="dict", options=dict(
-                urls=dict(type="list", elements="str", required=True),
-                host=dict(type="str"),
-                user=dict(type="str"),
-                password=dict(type="str", no_log=True),
-                request_timeout=dict(type="float", default=2),
-                hold=dict(type="float", default=5),
-            )),
+            alerts=drill.ALERTS_SPEC,
         ),
         supports_check_mode=True,
     )
@@ -213,31 +173,13 @@ def main():
             return drill.snapshot(api.raw_nodes(), api.services(), api.tasks(filters={"desired-state": "running"}))
 
         alerts = params["alerts"]
-        watcher = drill.SwarmWatcher(read, read_alerts=alerts_reader(alerts) if alerts else None,
+        watcher = drill.SwarmWatcher(read, read_alerts=drill.alerts_reader(alerts) if alerts else None,
                                      alerts_hold=alerts["hold"] if alerts else 0)
         result = watcher.watch(conditions, params["since"] or started, params["wait_timeout"], params["interval"])
     if not result["met"] and params["fail_on_timeout"]:
         module.fail_json(msg=f"swarm_wait: after {params['wait_timeout']}s still waiting for "
                              f"{', '.join(result['missing'])}", **result)
     module.exit_json(changed=False, **result)
-
-
-def alerts_reader(alerts: dict):
-    """A function returning Alertmanager's active alerts from the first of the URLs that answers."""
-    headers = {"Host": alerts["host"]} if alerts["host"] else {}
-
-    def read() -> list:
-        failure = None
-        for url in alerts["urls"]:
-            try:
-                response = open_url(f"{url.rstrip('/')}/api/v2/alerts?active=true&silenced=false&inhibited=false",
-                                    headers=headers, url_username=alerts["user"], url_password=alerts["password"],
-                                    force_basic_auth=bool(alerts["user"]), timeout=alerts["request_timeout"])
-                return json.loads(response.read())
-            except (OSError, ValueError) as exc:
-                failure = exc
-        raise OSError(f"no Alertmanager answered: {failure}")
-    return read
 
 
 if __name__ == "__main__":
