@@ -278,7 +278,7 @@ class SwarmWatcher:
 
 
 def alerts_reader(alerts: dict):
-    """A function returning Alertmanager's active alerts from the first of the URLs (the `alerts` option) that answers."""
+    """A function returning Alertmanager's active alerts from the first URL of the `alerts` option that answers."""
     headers = {"Host": alerts["host"]} if alerts["host"] else {}
 
     def read() -> list:

@@ -22,7 +22,7 @@ description:
   - V(quorum_loss) stops a majority of the managers, checks that the swarm refuses a change, and brings them back.
   - Every machine the drill stopped is started again, whatever happened. A drill that fails midway fails the task
     and still returns its run.
-  - The machines are those of a docker-machine store (the lab driver's or docker-machine's): the module runs on the
+  - The machines are those of a docker-machine store (the lab driver's or docker-machine's); the module runs on the
     controller, reaches each manager's engine over TLS as C(docker-machine env) does, stops and starts machines with
     their driver, and runs commands over SSH with C(sudo) as C(docker-machine ssh) does.
 extends_documentation_fragment:
@@ -47,7 +47,8 @@ options:
     elements: str
     required: true
   storage_path:
-    description: The docker-machine store of the machines. Defaults to E(MACHINE_STORAGE_PATH), else C(~/.docker/machine).
+    description:
+      - The docker-machine store of the machines. Defaults to E(MACHINE_STORAGE_PATH), else C(~/.docker/machine).
     type: path
   target:
     description: The node whose engine V(engine_restart) restarts; the leader when not given.
@@ -57,10 +58,12 @@ options:
     type: str
     default: docker
   data_path:
-    description: A folder of the distributed volume on O(data_hosts), checked by V(worker_loss); not checked when not given.
+    description:
+      - A folder of the distributed volume on O(data_hosts), checked by V(worker_loss); not checked when not given.
     type: str
   data_hosts:
-    description: Nodes that mount O(data_path); the file is written on the first that is not taken away and read on the last.
+    description:
+      - Nodes that mount O(data_path); the file is written on the first that is not taken away and read on the last.
     type: list
     elements: str
     default: []
@@ -114,7 +117,7 @@ RETURN = r"""
 run:
   description:
     - The run, as P(swarmops.ha.drill_report#module) takes it. C(target) (the nodes taken away), C(passed),
-      C(notes) (what it measured, and why it failed), C(marks) (C(t), C(event): what the drill did, in seconds
+      C(notes) (what it measured, and why it failed), C(marks) (C(t) and C(event), what the drill did, in seconds
       from its first action) and C(waits) (each watch, as P(swarmops.ha.swarm_wait#module) returns it).
   returned: when the drill started
   type: dict

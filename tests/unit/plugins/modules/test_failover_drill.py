@@ -37,7 +37,8 @@ class FakeSwarm:
                 self.leader = up[0]
 
     def raw_nodes(self):
-        return [{"ID": f"id-{n}", "Description": {"Hostname": n}, "Status": {"State": "ready" if n in self.ready else "down"},
+        return [{"ID": f"id-{n}", "Description": {"Hostname": n},
+                 "Status": {"State": "ready" if n in self.ready else "down"},
                  "Spec": {"Role": "manager" if n in self.managers else "worker"},
                  "ManagerStatus": {"Reachability": "reachable" if n in self.ready else "unreachable",
                                    "Leader": n == self.leader} if n in self.managers else None}
@@ -251,7 +252,8 @@ def test_the_module_returns_the_run_and_fails_with_it_when_the_drill_failed(monk
 
 
 @pytest.mark.parametrize("args, message", [
-    ({"drill": "leader_loss", "managers": ["n1", "n1"]}, "managers: ['n1', 'n1'] must name each manager once, and at least one"),
+    ({"drill": "leader_loss", "managers": ["n1", "n1"]},
+     "managers: ['n1', 'n1'] must name each manager once, and at least one"),
     ({"drill": "leader_loss", "interval": 0}, "interval: 0.0 is not a number of seconds (accepted: 0.05 or more)"),
     ({"drill": "leader_loss", "wait_timeout": -1}, "wait_timeout: -1 is not a number of seconds (accepted: 0 or more)"),
 ])
