@@ -41,7 +41,7 @@ def failure_message(exc: BaseException, what: str = "") -> str | None:
         return f"{prefix}{exc}"
     if isinstance(exc, DockerException):
         text = describe(exc)
-        if "DeadlineExceeded" in text:
+        if "deadlineexceeded" in text.lower().replace(" ", ""):  # code = DeadlineExceeded, context deadline exceeded
             text += " (the managers did not commit it in time: the swarm has lost its quorum or is electing a leader)"
         return f"{prefix}Docker engine error: {text}"
     if isinstance(exc, OSError):

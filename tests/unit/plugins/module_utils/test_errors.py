@@ -65,6 +65,9 @@ def engine_error(explanation):
     (engine_error("rpc error: code = DeadlineExceeded desc = context deadline exceeded"), "swarm_node",
      "swarm_node: Docker engine error: rpc error: code = DeadlineExceeded desc = context deadline exceeded "
      "(the managers did not commit it in time: the swarm has lost its quorum or is electing a leader)"),
+    (engine_error("rpc error: code = Unknown desc = context deadline exceeded"), "",
+     "Docker engine error: rpc error: code = Unknown desc = context deadline exceeded "
+     "(the managers did not commit it in time: the swarm has lost its quorum or is electing a leader)"),
     (PermissionError(13, "Permission denied", "/etc/docker/daemon.json"), "",
      "[Errno 13] Permission denied: '/etc/docker/daemon.json'"),
 ])
