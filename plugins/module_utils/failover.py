@@ -13,7 +13,6 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import secrets
-import string
 import time
 
 from ansible_collections.swarmops.ha.plugins.module_utils import drill as watch_lib
@@ -193,7 +192,7 @@ def worker_loss(run: Run, chosen: list[str]) -> None:
     data_path, data_nodes = run.settings["data_path"], [h for h in run.settings["data_hosts"] if h != lost]
     written = None
     if data_path and data_nodes:
-        token = "".join(secrets.choice(string.ascii_letters) for _ in range(24))
+        token = secrets.token_hex(12)
         written = token if run.hands.write(data_nodes[0], data_path, token) else None
     failover = run.watch(f"{lost} down, its tasks running elsewhere",
                          {"nodes": {lost: "down"}, "services_converged": True}, action=lambda: run.stop(lost),
