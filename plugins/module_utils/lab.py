@@ -780,14 +780,10 @@ def engine_params(record: dict) -> dict:
             **{key: hostvars[key] for key in ("ca_path", "client_cert", "client_key")}}
 
 
-def load_images(source, targets: dict, images: list[str], check_mode: bool = False) -> dict[str, list[str]]:
-    """Copy each of `images` from the `source` engine into the target engines (name -> client) that lack its id,
-    every copy side by side; returns, per image, the machines it was (or would be) loaded into."""
-    wanted = {}
-    for image in images:
-        wanted[image] = image_id(source, image)
-        if wanted[image] is None:
-            raise SwarmopsError(f"name: image {image} is not on the lab host engine; build or pull it first")
+def load_images(source, targets: dict, wanted: dict[str, str], check_mode: bool = False) -> dict[str, list[str]]:
+    """Copy each image of `wanted` (name -> its id on the `source` engine) into the target engines (name -> client)
+    that lack that id, every copy side by side; returns, per image, the machines it was (or would be) loaded into."""
+    images = list(wanted)
     names = sorted(targets)
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(len(names), 8))) as pool:
         held = dict(zip(names, pool.map(lambda name: {i["Id"] for i in targets[name].api.images()}, names)))

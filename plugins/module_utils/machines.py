@@ -84,13 +84,12 @@ def converge_all(params: dict, store: str, options: dict, check_mode: bool) -> l
     """Every machine to the state; lab machines side by side, the docker-machine binary one machine at a time."""
     names = params["name"]
     if params["driver"] == "lab":
-        hosts = {options[name].get("docker_host") or os.environ.get("DOCKER_HOST") for name in names}
-        clients = {host: connect({"docker_host": host}) for host in hosts}
+        host_of = {name: options[name].get("docker_host") or os.environ.get("DOCKER_HOST") for name in names}
+        clients = {host: connect({"docker_host": host}) for host in set(host_of.values())}
 
         def converge(name):
-            client = clients[options[name].get("docker_host") or os.environ.get("DOCKER_HOST")]
-            return lab.converge_machine(client, store, name, params["state"], options[name], params["engine_labels"],
-                                        check_mode, params["wait_timeout"])
+            return lab.converge_machine(clients[host_of[name]], store, name, params["state"], options[name],
+                                        params["engine_labels"], check_mode, params["wait_timeout"])
         workers = min(len(names), 8)
     else:
         cli = DockerMachineCLI(params["driver"], store)

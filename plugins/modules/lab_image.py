@@ -165,7 +165,7 @@ def converge(host, images: list[dict], params: dict, store: str, check_mode: boo
         image_id = lab.image_id(host, image["name"])
         results.append({"name": image["name"], "built": built, **({"image_id": image_id} if image_id else {})})
     targets, absent = machine_clients(store, params["machines"], check_mode)
-    known = [result["name"] for result in results if "image_id" in result]
+    known = {result["name"]: result["image_id"] for result in results if "image_id" in result}
     missing = lab.load_images(host, targets, known, check_mode) if known else {}
     for result in results:
         result["loaded"] = sorted(missing[result["name"]] + absent) if "image_id" in result else sorted(
