@@ -277,6 +277,15 @@ class SwarmWatcher:
             self.sleep(interval)
 
 
+def watcher_of(api, alerts: dict | None = None) -> SwarmWatcher:
+    """A SwarmWatcher on one manager (a SwarmAPI), also reading Alertmanager when `alerts` (the option) is given."""
+
+    def read() -> dict:
+        return snapshot(api.raw_nodes(), api.services(), api.tasks(filters={"desired-state": "running"}))
+    return SwarmWatcher(read, read_alerts=alerts_reader(alerts) if alerts else None,
+                        alerts_hold=alerts["hold"] if alerts else 0)
+
+
 def alerts_reader(alerts: dict):
     """A function returning Alertmanager's active alerts from the first URL of the `alerts` option that answers."""
     headers = {"Host": alerts["host"]} if alerts["host"] else {}

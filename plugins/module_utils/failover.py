@@ -270,13 +270,7 @@ class StoreEyes:
         return swarm_lib.SwarmAPI(connect({**params, "timeout": timeout or self.request_timeout}))
 
     def watcher(self, node: str, alerts: bool = True) -> watch_lib.SwarmWatcher:
-        api = self.api(node)
-
-        def read() -> dict:
-            return watch_lib.snapshot(api.raw_nodes(), api.services(), api.tasks(filters={"desired-state": "running"}))
-        with_alerts = self.alerts if alerts else None
-        return watch_lib.SwarmWatcher(read, read_alerts=watch_lib.alerts_reader(with_alerts) if with_alerts else None,
-                                      alerts_hold=with_alerts["hold"] if with_alerts else 0)
+        return watch_lib.watcher_of(self.api(node), self.alerts if alerts else None)
 
     def facts(self, node: str) -> dict:
         return swarm_facts(self.api(node))

@@ -167,14 +167,7 @@ def main():
         conditions = drill.conditions_from(params["until"])
         if not params["alerts"] and any(c["kind"] in ("alert", "alerts_resolved") for c in conditions):
             raise SwarmopsError("until: alerts_firing and alerts_resolved need the alerts option (Alertmanager's URLs)")
-        api = swarm_lib.SwarmAPI(connect(params))
-
-        def read() -> dict:
-            return drill.snapshot(api.raw_nodes(), api.services(), api.tasks(filters={"desired-state": "running"}))
-
-        alerts = params["alerts"]
-        watcher = drill.SwarmWatcher(read, read_alerts=drill.alerts_reader(alerts) if alerts else None,
-                                     alerts_hold=alerts["hold"] if alerts else 0)
+        watcher = drill.watcher_of(swarm_lib.SwarmAPI(connect(params)), params["alerts"])
         result = watcher.watch(conditions, params["since"] or started, params["wait_timeout"], params["interval"])
     if not result["met"] and params["fail_on_timeout"]:
         module.fail_json(msg=f"swarm_wait: after {params['wait_timeout']}s still waiting for "
