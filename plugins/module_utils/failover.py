@@ -98,7 +98,7 @@ class Run:
         self.record["notes"].append(text)
 
     def watch_from(self, node: str) -> None:
-        """Watch from the first manager that is not `node`, or from `node` itself when asked."""
+        """Watch from the first manager that is not `node` (from `node` when it is the only manager)."""
         self.observer = next((m for m in self.managers if m != node), node)
 
     def settle(self) -> dict:
