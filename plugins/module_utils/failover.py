@@ -10,7 +10,6 @@ tested with fakes of both; the real ones reach the machines of a docker-machine 
 
 from __future__ import annotations
 
-import collections
 import concurrent.futures
 import secrets
 import time
@@ -34,10 +33,7 @@ class DrillFailed(SwarmopsError):
 def swarm_facts(api) -> dict:
     """The nodes (with their running tasks) and the quorum, as swarm_info returns them."""
     nodes = api.nodes()
-    running = collections.Counter(t.get("NodeID") for t in api.tasks(filters={"desired-state": "running"})
-                                  if t.get("Status", {}).get("State") == "running")
-    for node in nodes:
-        node["running_tasks"] = running[node["id"]]
+    swarm_lib.count_running_tasks(nodes, api.tasks(filters={"desired-state": "running"}))
     return {"nodes": nodes, "quorum": swarm_lib.quorum_facts(nodes)}
 
 
@@ -279,8 +275,8 @@ class StoreEyes:
         """Why the swarm refuses to label `node` (None when it accepts): how a swarm without its quorum answers."""
         api = self.api(node, REFUSAL_TIMEOUT)
         try:
-            api.update_spec(node, Labels={**(api.node(node) or {}).get("Spec", {}).get("Labels", {}),
-                                          "failover-drill": "quorum-loss"})
+            found = api.node(node)
+            api.update_node(found, swarm_lib.wanted_node_spec(found["Spec"], labels={"failover-drill": "quorum-loss"}))
         except (DockerException, OSError, SwarmopsError) as exc:
             return failure_message(exc)
         return None

@@ -8,6 +8,7 @@ SwarmAPI is the thin, injectable layer over a docker.DockerClient that the modul
 
 from __future__ import annotations
 
+import collections
 import re
 import time
 from dataclasses import dataclass, field
@@ -53,6 +54,14 @@ def node_facts(node: dict) -> dict:
         "engine_version": (desc.get("Engine") or {}).get("EngineVersion", ""),
         "version": (node.get("Version") or {}).get("Index"),
     }
+
+
+def count_running_tasks(nodes: list[dict], tasks: list[dict]) -> None:
+    """Give each of node_facts() its `running_tasks`: the tasks on it that run and that the swarm wants running."""
+    running = collections.Counter(t.get("NodeID") for t in tasks
+                                  if t.get("DesiredState") == "running" and t["Status"]["State"] == "running")
+    for node in nodes:
+        node["running_tasks"] = running[node["id"]]
 
 
 def quorum_facts(nodes: list[dict]) -> dict:

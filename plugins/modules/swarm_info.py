@@ -134,9 +134,7 @@ def main():
             wanted = [t for t in tasks if t.get("DesiredState") == "running"]
             result["problems"] = drill.problems(drill.snapshot(raw_nodes, services, wanted))
             if params["services"] or params["tasks"]:
-                per_node = collections.Counter(t.get("NodeID") for t in wanted if t["Status"]["State"] == "running")
-                for node in result["nodes"]:
-                    node["running_tasks"] = per_node[node["id"]]
+                swarm_lib.count_running_tasks(result["nodes"], wanted)
             if params["services"]:
                 running = collections.Counter(t["ServiceID"] for t in tasks if t["Status"]["State"] == "running")
                 result["services"] = sorted((service_summary(s, running[s["ID"]]) for s in services),
