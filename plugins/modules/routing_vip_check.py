@@ -14,7 +14,7 @@ description:
     would be accepted.
   - The VIPs must be in the subnet of one of the node's own addresses (the same interface for all of them), not
     that subnet's network or broadcast address nor the node's own address, and must not answer ARP from a machine
-    that is not one of O(peers) (an address already in use). VRRP adverts heard for O(listen_seconds) with
+    that is not one of O(peers) (an address already in use; a VIP no machine answers for within a second is free). VRRP adverts heard for O(listen_seconds) with
     O(routing_vrrp_router_id) from a router that is not one of O(peers) are a router id clash.
   - Returns the interface and the node's address and prefix there, for the keepalived configuration.
   - "Needs C(ip) (iproute2) with JSON output on the node."
@@ -120,6 +120,18 @@ def ask_arp(addresses: list[str]) -> None:
                 continue
 
 
+def arp_answers(module, addresses: list[str], wait: float = 1.0) -> dict[str, str]:
+    """The neighbour table once each of `addresses` has answered ARP, or after `wait` seconds (a free address never
+    answers)."""
+    ask_arp(addresses)
+    deadline = time.monotonic() + wait
+    while True:
+        answered = vrrp.neighbours(ip_json(module, "neigh"))
+        if all(address in answered for address in addresses) or time.monotonic() >= deadline:
+            return answered
+        time.sleep(0.05)
+
+
 def listen_adverts(local: str, seconds: float) -> list[vrrp.Advert]:
     if seconds <= 0:
         return []
@@ -155,10 +167,8 @@ def main():
         vips = [str(v) for v in addresses]
         interfaces = vrrp.interfaces_of(ip_json(module, "addr"))
         held = {str(iface.ip) for dummy, iface in interfaces if str(iface.ip) in vips}
-        if len(held) < len(vips):
-            ask_arp([v for v in vips if v not in held] + params["peers"])
-            time.sleep(1.0)
-        answered = vrrp.neighbours(ip_json(module, "neigh"))
+        answered = arp_answers(module, [v for v in vips if v not in held] + params["peers"] if len(held) < len(vips)
+                               else [])
         listen_seconds = 0 if vrrp.held_by_proxies(vips, held, answered, params["peers"]) else params["listen_seconds"]
         # Join the VRRP group on the node's address on the VIP's network (any address if the VIP fits none).
         try:

@@ -64,6 +64,8 @@ def locked(lab, vault):
         # Opening a locked registry must be asked for (test_a_plain_site_run_keeps_the_registry_locked).
         lab.playbook("site.yml", "--tags", "registry,routing", "-e", "registry_open=true")
         assert "registry-store" not in {s["Spec"]["Name"] for s in api.services()}
+        trusted = "ls -d /etc/docker/certs.d/localhost:5000 /etc/docker/certs.d/127.0.0.1:5000 2>/dev/null"
+        assert all(on_node(lab, name, trusted)[1] == "" for name in lab.names)  # the nodes trust the gate no more
 
 
 def on_node(lab, name, script, stdin=None):
