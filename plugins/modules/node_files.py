@@ -10,12 +10,12 @@ short_description: A node's configuration files in one call, each checked before
 version_added: 0.1.0
 description:
   - What C(ansible.builtin.copy) with C(content) and C(validate) does for one file, for a list of files in one
-    round trip: each file whose content or mode differs is written, in the order given, through a temporary file
+    round trip. Each file whose content or mode differs is written, in the order given, through a temporary file
     next to it that O(files[].validate) checks first. A file refused by its check stops the call; files before it
     in the list are in place, the refused one and those after it are not.
   - Missing parent folders are made with mode C(0755); existing folders are left as they are.
   - O(prune) removes the files of a folder that match its patterns and are not in O(files), once every file is in
-    place: a refused file leaves them where they are.
+    place, so a refused file leaves them where they are.
   - The content passes through the module's arguments (shown at C(-vvv)); keep secrets out of it.
 extends_documentation_fragment:
   - swarmops.ha.attributes
@@ -165,7 +165,8 @@ def current_state(path: str) -> tuple[str | None, int | None]:
     """The file's text and mode; (None, None) when there is none."""
     try:
         with open(path, "rb") as handle:
-            return to_text(handle.read(), errors="surrogate_or_replace"), stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
+            mode = stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
+            return to_text(handle.read(), errors="surrogate_or_replace"), mode
     except FileNotFoundError:
         return None, None
 

@@ -14,8 +14,9 @@ description:
     would be accepted.
   - The VIPs must be in the subnet of one of the node's own addresses (the same interface for all of them), not
     that subnet's network or broadcast address nor the node's own address, and must not answer ARP from a machine
-    that is not one of O(peers) (an address already in use; a VIP no machine answers for within a second is free). VRRP adverts heard for O(listen_seconds) with
-    O(routing_vrrp_router_id) from a router that is not one of O(peers) are a router id clash.
+    that is not one of O(peers) (an address already in use; one that no machine answers for within a second is
+    free). VRRP adverts heard for O(listen_seconds) with O(routing_vrrp_router_id) from a router that is not one of
+    O(peers) are a router id clash.
   - Returns the interface and the node's address and prefix there, for the keepalived configuration.
   - "Needs C(ip) (iproute2) with JSON output on the node."
 extends_documentation_fragment:

@@ -2,10 +2,9 @@ import os
 import stat
 
 import pytest
+from module_harness import ModuleFail, exit_result, patch_exits, run_main
 
 from ansible_collections.swarmops.ha.plugins.modules import node_files
-
-from module_harness import ModuleFail, exit_result, patch_exits, run_main
 
 
 @pytest.fixture(autouse=True)
@@ -23,8 +22,8 @@ def mode_of(path):
 
 def test_writes_what_differs_makes_folders_and_a_second_call_changes_nothing(tmp_path):
     rules, config = str(tmp_path / "prometheus/rules/swarmops.yml"), str(tmp_path / "prometheus/prometheus.yml")
-    args = {"files": [{"path": rules, "content": "groups: []\n"}, {"path": config, "content": "global: {}\n",
-                                                                    "mode": "0600"}]}
+    args = {"files": [{"path": rules, "content": "groups: []\n"},
+                      {"path": config, "content": "global: {}\n", "mode": "0600"}]}
     first = exit_result(node_files.main, {**args, "_ansible_diff": True})
     assert first["changed"] and first["written"] == [rules, config] and first["removed"] == []
     assert [(entry["before_header"], entry["before"]) for entry in first["diff"]] == [(rules, ""), (config, "")]
@@ -37,7 +36,8 @@ def test_writes_what_differs_makes_folders_and_a_second_call_changes_nothing(tmp
     os.chmod(config, 0o644)
     mode_only = exit_result(node_files.main, {**args, "_ansible_diff": True})
     assert mode_only["written"] == [config] and mode_of(config) == 0o600
-    assert mode_only["diff"] == [{"before": {"path": config, "mode": "0644"}, "after": {"path": config, "mode": "0600"}}]
+    assert mode_only["diff"] == [{"before": {"path": config, "mode": "0644"},
+                                  "after": {"path": config, "mode": "0600"}}]
 
 
 def test_check_mode_reports_the_diff_and_prunes_nothing_and_writes_nothing(tmp_path):
