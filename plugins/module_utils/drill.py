@@ -19,7 +19,7 @@ from ansible.module_utils.urls import open_url
 
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerException
 from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError, describe
-from ansible_collections.swarmops.ha.plugins.module_utils.swarm import natural_key, quorum
+from ansible_collections.swarmops.ha.plugins.module_utils.swarm import natural_key
 
 NODE_WORDS = ("ready", "down", "unknown", "disconnected")
 # The label that says what an alert is about, in order of preference, for its name in a timeline.
@@ -321,14 +321,3 @@ def problems(snap: dict) -> list[str]:
         if service["running"] < service["desired"]:
             found.append(f"service {name} runs {service['running']} of {service['desired']} tasks")
     return found
-
-
-def quorum_after(snap: dict, leaving: list[str]) -> str | None:
-    """Why taking these nodes away at once would lose the swarm's quorum; None when the quorum survives."""
-    managers = [n for n, v in snap["nodes"].items() if v["role"] == "manager"]
-    lost = [n for n in managers if n in leaving]
-    left = len(managers) - len(lost)
-    if lost and left < quorum(len(managers)):
-        return (f"stopping {', '.join(sorted(lost, key=natural_key))} leaves {left} of {len(managers)} managers, "
-                f"below the quorum of {quorum(len(managers))}")
-    return None

@@ -63,19 +63,6 @@ def parse_size(value, option: str) -> int:
     return int(number * factor)
 
 
-def format_size(n: int) -> str:
-    """Bytes in the largest binary unit that holds them exactly ("512M", "1536K"), else plain bytes."""
-    for unit, factor in reversed(SIZE_UNITS.items()):
-        if n and n % factor == 0:
-            return f"{n // factor}{unit.upper()}"
-    return str(n)
-
-
-def format_cpu(nano: int) -> str:
-    """Nano-CPUs as CPUs, the way a user writes them ("0.5", "2")."""
-    return f"{(Decimal(nano) / NANO).normalize():f}"
-
-
 # option -> (TaskTemplate.Resources section, key, parser): one table for parsing, errors and comparison.
 RESOURCE_OPTIONS = {
     "limit_cpu": ("Limits", "NanoCPUs", parse_cpu),

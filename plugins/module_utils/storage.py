@@ -115,10 +115,3 @@ def profile_wanted(text: str | None, driver: str, options: list[str]) -> str:
     if match:
         return text[:match.start()] + f"EXTRA_ARGS={shlex.quote(flags)}" + text[match.end():]
     return text + (f"EXTRA_ARGS={shlex.quote(flags)}\n" if options else "")
-
-
-def profile_driver(text: str | None) -> tuple[str | None, list[str]]:
-    storage = PROFILE_STORAGE.search(text or "")
-    dummy, words = profile_extra_args(text or "")
-    options = [words[i + 1] for i, word in enumerate(words[:-1]) if word == "--storage-opt"]
-    return (shlex.split(storage[1])[0] if storage and storage[1].strip() else None), options

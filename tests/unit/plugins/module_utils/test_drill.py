@@ -48,13 +48,6 @@ def test_problems_name_each_unhealthy_part_and_are_empty_for_a_healthy_swarm():
     assert drill.problems(drill.unavailable("no leader")) == ["the manager answers: no leader"]
 
 
-def test_quorum_after_refuses_losing_a_majority_of_managers():
-    snap = look()
-    assert drill.quorum_after(snap, ["n1"]) is None
-    assert drill.quorum_after(snap, ["n4", "n5"]) is None
-    assert drill.quorum_after(snap, ["n2", "n1"]) == "stopping n1, n2 leaves 1 of 3 managers, below the quorum of 2"
-
-
 @pytest.mark.parametrize("until, names", [
     ({"leader": True}, ["leader elected"]),
     ({"leader": False}, ["no leader"]),

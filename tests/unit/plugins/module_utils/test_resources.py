@@ -5,8 +5,6 @@ import pytest
 from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError
 from ansible_collections.swarmops.ha.plugins.module_utils.resources import (
     ResourceError,
-    format_cpu,
-    format_size,
     parse_cpu,
     parse_size,
     resources_from_api,
@@ -107,42 +105,6 @@ def test_parse_size_message_reads_as_the_guide_shows_it():
 def test_resource_error_is_a_value_error_that_module_errors_reports():
     assert issubclass(ResourceError, ValueError)
     assert issubclass(ResourceError, SwarmopsError)
-
-
-@pytest.mark.parametrize("size, text", [
-    (512 * MIB, "512M"),
-    (GIB, "1G"),
-    (1536 * 1024, "1536K"),
-    (1024 ** 4, "1T"),
-    (3 * 1024 ** 5, "3P"),
-    (100, "100"),
-    (1025, "1025"),
-    (0, "0"),
-])
-def test_format_size_uses_the_largest_exact_binary_unit(size, text):
-    assert format_size(size) == text
-
-
-@pytest.mark.parametrize("size", [1, 1023, 1024, 1536 * 1024, 512 * MIB, 5 * GIB + 1, 1024 ** 5])
-def test_format_size_reads_back_to_the_same_bytes(size):
-    assert parse_size(format_size(size), "limit_memory") == size
-
-
-@pytest.mark.parametrize("nano, text", [
-    (500_000_000, "0.5"),
-    (2_000_000_000, "2"),
-    (10_000_000_000, "10"),
-    (1_250_000_000, "1.25"),
-    (1, "0.000000001"),
-    (0, "0"),
-])
-def test_format_cpu_writes_cpus_as_a_user_would(nano, text):
-    assert format_cpu(nano) == text
-
-
-@pytest.mark.parametrize("nano", [1, 100_000_000, 1_500_000_001, 64_000_000_000])
-def test_format_cpu_reads_back_to_the_same_nano_cpus(nano):
-    assert parse_cpu(format_cpu(nano), "limit_cpu") == nano
 
 
 def test_resources_spec_has_the_engine_shape():

@@ -53,7 +53,7 @@ def test_daemon_json_keeps_everything_but_the_storage_settings():
 def test_boot2docker_profile_sets_the_driver_and_replaces_only_storage_flags():
     profile = "EXTRA_ARGS='\n--label provider=virtualbox --storage-opt dm.basesize=10G\n'\nDOCKER_STORAGE=aufs\n"
     wanted = storage.profile_wanted(profile, "btrfs", ["btrfs.min_space=1G"])
-    assert storage.profile_driver(wanted) == ("btrfs", ["btrfs.min_space=1G"])
+    assert "\nDOCKER_STORAGE=btrfs\n" in wanted and "--storage-opt btrfs.min_space=1G" in wanted
     assert "--label provider=virtualbox" in wanted and "dm.basesize" not in wanted
     assert storage.profile_wanted(wanted, "btrfs", ["btrfs.min_space=1G"]) == wanted
-    assert storage.profile_driver(storage.profile_wanted(None, "overlay2", [])) == ("overlay2", [])
+    assert storage.profile_wanted(None, "overlay2", []) == "DOCKER_STORAGE=overlay2\n"
