@@ -190,7 +190,7 @@ def write(module: AnsibleModule, item: dict) -> None:
         if item["validate"]:
             rc, out, err = module.run_command(item["validate"] % temporary)
             if rc != 0:
-                raise SwarmopsError(f"{item['path']}: its check refused the new content (rc {rc}): "
+                raise SwarmopsError(f"{item['path']}: its check refused the new content ({item['validate']}, rc {rc}): "
                                     f"{(err or out).strip() or 'no output'}")
         module.atomic_move(temporary, item["path"])
         os.chmod(item["path"], item["mode"])

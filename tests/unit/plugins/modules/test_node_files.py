@@ -75,7 +75,7 @@ def test_a_file_its_check_refuses_is_not_written_stops_the_call_and_prunes_nothi
         {"path": bad, "content": "broken\n", "validate": check},
         {"path": after, "content": "valid\n"}], "prune": [{"path": str(tmp_path)}]})
     assert isinstance(outcome, ModuleFail)
-    assert outcome.args[0]["msg"].startswith(f"{bad}: its check refused the new content (rc 1)")
+    assert outcome.args[0]["msg"].startswith(f"{bad}: its check refused the new content (grep -q valid %s, rc 1)")
     assert files_of(tmp_path) == {bad: "in place\n", good: "valid\n", retired: "in place\n"}
 
 
