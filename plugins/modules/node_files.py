@@ -16,7 +16,8 @@ description:
   - Missing parent folders are made with mode C(0755); existing folders are left as they are.
   - O(prune) removes the files of a folder that match its patterns and are not in O(files), once every file is in
     place, so a refused file leaves them where they are.
-  - The content passes through the module's arguments (shown at C(-vvv)); keep secrets out of it.
+  - As for C(ansible.builtin.copy), the arguments shown in a result (at C(-vvv)) hold no content; the diff (with
+    C(--diff)) does, so a task writing secrets sets C(no_log) or turns its diff off.
 extends_documentation_fragment:
   - swarmops.ha.attributes
   - swarmops.ha.attributes.no_action_group
@@ -199,8 +200,8 @@ def write(module: AnsibleModule, item: dict) -> None:
             os.unlink(temporary)
 
 
-def run(module: AnsibleModule) -> dict:
-    files = wanted_files(module.params["files"])
+def run(module: AnsibleModule, files: list[dict]) -> dict:
+    files = wanted_files(files)
     stale = stale_files(module.params["prune"], {item["path"] for item in files})
     result = dict(changed=False, written=[], removed=stale, diff=[])
     for item in files:
@@ -234,8 +235,13 @@ def main() -> None:
         ),
         supports_check_mode=True,
     )
+    files = [dict(item) for item in module.params["files"]]
+    # As ansible.builtin.copy does for its content: the module's arguments in a result (-vvv) show no content, which
+    # may hold what a secret should (an Alertmanager receiver's token); the diff still shows what changed.
+    for item in module.params["files"]:
+        item["content"] = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
     with module_errors(module):
-        module.exit_json(**run(module))
+        module.exit_json(**run(module, files))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@ import os
 import stat
 
 import pytest
+from ansible.module_utils.testing import patch_module_args
 from module_harness import ModuleFail, exit_result, patch_exits, run_main
 
 from ansible_collections.swarmops.ha.plugins.modules import node_files
@@ -99,3 +100,18 @@ def test_bad_files_are_refused_before_anything_is_written(tmp_path, item, messag
 def test_a_relative_prune_folder_is_refused(tmp_path):
     outcome = run_main(node_files.main, {"files": [], "prune": [{"path": "rules"}]})
     assert outcome.args[0]["msg"] == "prune[0].path: 'rules' is not an absolute path"
+
+
+def test_the_arguments_a_result_shows_hold_no_content_and_the_diff_does(tmp_path, monkeypatch):
+    shown = []
+
+    def exit_json(module, **result):  # what the real one prints: the arguments (as the invocation) and the result
+        shown.append((module.params, result))
+
+    monkeypatch.setattr(node_files.AnsibleModule, "exit_json", exit_json)
+    path = str(tmp_path / "alertmanager.yml")
+    with patch_module_args({"files": [{"path": path, "content": "token: s3cret\n"}], "_ansible_diff": True}):
+        node_files.main()
+    params, result = shown[0]
+    assert params["files"][0]["content"] == "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+    assert result["diff"][0]["after"] == "token: s3cret\n" and open(path).read() == "token: s3cret\n"
