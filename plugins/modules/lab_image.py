@@ -154,6 +154,7 @@ def wanted_images(params: dict) -> list[dict]:
 
 
 def converge(host, images: list[dict], params: dict, store: str, check_mode: bool) -> list[dict]:
+    targets, absent = machine_clients(store, params["machines"], check_mode)
     results = []
     for image in images:
         if params["source"] == "pull":
@@ -164,7 +165,6 @@ def converge(host, images: list[dict], params: dict, store: str, check_mode: boo
             built = lab.ensure_image(host, image["name"], image["recipe"], params["base_image"], check_mode)["changed"]
         image_id = lab.image_id(host, image["name"])
         results.append({"name": image["name"], "built": built, **({"image_id": image_id} if image_id else {})})
-    targets, absent = machine_clients(store, params["machines"], check_mode)
     known = {result["name"]: result["image_id"] for result in results if "image_id" in result}
     missing = lab.load_images(host, targets, known, check_mode) if known else {}
     for result in results:
