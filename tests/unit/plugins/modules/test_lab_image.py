@@ -65,7 +65,8 @@ def test_check_mode_builds_and_loads_nothing_and_counts_a_machine_not_made_yet(l
 
 def test_main_refuses_a_missing_recipe_and_an_unknown_machine_naming_them(lab):
     refused = run_main(lab_image.main, {"images": [{"name": "a:1", "recipe": "app"}, {"name": "b:1"}]})
-    assert isinstance(refused, ModuleFail) and refused.args[0]["msg"].startswith("images[1].recipe: required to build b:1")
+    assert isinstance(refused, ModuleFail)
+    assert refused.args[0]["msg"].startswith("images[1].recipe: required to build b:1")
     refused = run_main(lab_image.main, {"name": "a:1", "recipe": "app", "machines": ["node9"]})
     assert isinstance(refused, ModuleFail) and "machines: 'node9' is not a machine" in refused.args[0]["msg"]
     assert lab.builds == [] and lab.loads == []
