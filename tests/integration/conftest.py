@@ -10,10 +10,10 @@ from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import conn
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items):
-    """Under pytest-xdist (--dist loadgroup), every test of the shared lab runs in one worker, in order; labs of
-    their own (the servers' lab) run beside it in another."""
+    """Under pytest-xdist (--dist loadgroup), every test of the shared lab runs in one worker, in order; modules with
+    a lab of their own (the servers', the drills') name their group and run beside it."""
     for item in items:
-        if "lab" in getattr(item, "fixturenames", ()):
+        if "lab" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("xdist_group"):
             item.add_marker(pytest.mark.xdist_group("lab"))
 
 

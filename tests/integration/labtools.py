@@ -1,5 +1,6 @@
 """The integration lab: its own store, network and machine names, driven through the real playbooks."""
 
+import ipaddress
 import json
 import os
 import re
@@ -25,11 +26,22 @@ LAB_VARS = {"lab_nodes": NODES, "machines_prefix": PREFIX,
             "machines_driver_options": {"network": NETWORK, "subnet": SUBNET},
             "machines_options_by_name": {BTRFS_NODE: {"btrfs_disk": "3G", "storage_driver": "overlay2"}}}
 
+# The failover drills' own lab (they stop its machines), built beside the shared one: on the /24 two below it when a
+# checkout runs with other names, as the servers' lab is on the one above.
+if "SWARMOPS_IT_PREFIX" in os.environ or "SWARMOPS_IT_SUBNET" in os.environ:
+    DRILLS_PREFIX, DRILLS_SUBNET = f"{PREFIX}-drill", str(ipaddress.ip_network(SUBNET).network_address - 512) + "/24"
+else:
+    DRILLS_PREFIX, DRILLS_SUBNET = "it-drill", "172.30.94.0/24"
+DRILLS_LAB_VARS = {"lab_nodes": NODES, "machines_prefix": DRILLS_PREFIX,
+                   "machines_driver_options": {"network": f"swarmops-{DRILLS_PREFIX}", "subnet": DRILLS_SUBNET}}
+
 
 class Lab:
-    def __init__(self, store, config):
+    def __init__(self, store, config, lab_vars=None):
         self.store = store
-        self.names = [f"{PREFIX}{i}" for i in range(1, NODES + 1)]
+        self.vars = lab_vars or LAB_VARS
+        self.prefix = self.vars["machines_prefix"]
+        self.names = [f"{self.prefix}{i}" for i in range(1, self.vars["lab_nodes"] + 1)]
         self.env = {**os.environ, "MACHINE_STORAGE_PATH": store, "ANSIBLE_FORCE_COLOR": "0", "PY_COLORS": "0",
                     "ANSIBLE_CALLBACK_RESULT_FORMAT": "json"}
         self.config = config
@@ -75,7 +87,7 @@ class Lab:
         return status.group(1).startswith("FAILED"), result
 
     def playbook(self, name, *extra, live=False, check=True):
-        return self.run("ansible-playbook", f"playbooks/{name}", "-e", json.dumps(LAB_VARS), *extra,
+        return self.run("ansible-playbook", f"playbooks/{name}", "-e", json.dumps(self.vars), *extra,
                         live=live, check=check)
 
     def record(self, name):

@@ -1,14 +1,27 @@
-"""Failover drills on the lab: playbooks/drill.yml takes real machines and engines away and measures the recovery.
-
-Runs after the other swarm tests (file order): the drills leave the swarm whole, but its leader may move."""
+"""Failover drills on a lab of their own: playbooks/drill.yml takes real machines and engines away and measures the
+recovery. Their own lab (pytest-xdist group "drills") lets them run beside the shared lab's tests."""
 
 import json
 import xml.etree.ElementTree as ET
 
 import pytest
-from labtools import PREFIX, leaked, recap
+from labtools import DRILLS_LAB_VARS, Lab, leaked, recap, remove_stale_machines
 
 from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
+
+pytestmark = pytest.mark.xdist_group("drills")
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory, request, host_engine):
+    store = str(tmp_path_factory.mktemp("drills-store"))
+    the_lab = Lab(store, request.config, DRILLS_LAB_VARS)
+    remove_stale_machines(host_engine, the_lab.names, store)
+    try:
+        the_lab.playbook("site.yml", live=True)
+        yield the_lab
+    finally:
+        the_lab.playbook("teardown.yml", check=False)
 
 
 def drill(lab, report, *extra, check=True):
@@ -66,11 +79,11 @@ def test_leader_loss_elects_a_new_leader_and_the_old_one_rejoins(loss_drills):
             "role": "manager", "status": "ready", "reachability": "reachable", "leader": False}
 
 
-def test_worker_loss_moves_its_tasks_and_keeps_the_distributed_volume(loss_drills):
+def test_worker_loss_moves_its_tasks_and_keeps_the_distributed_volume(lab, loss_drills):
     data = loss_drills[1]
     for run in (r for r in data["runs"] if r["drill"] == "worker_loss"):
         assert run["passed"], run["notes"]
-        assert run["target"].startswith(PREFIX)
+        assert run["target"].startswith(lab.prefix)
         found = events(run)
         assert found[f"{run['target']} down"] <= found["services converged"]
         assert any(note.startswith("the distributed volume kept a file") for note in run["notes"])
