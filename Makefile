@@ -30,7 +30,7 @@ run: setup engine
 	$(BIN)/ansible-playbook playbooks/site.yml -e lab_nodes=$(LAB_NODES)
 
 # Labs side by side: the Molecule scenarios (log in reports/ci/molecule.log), and pytest's two workers, one on the
-# shared integration lab and one on the ordinary servers' lab, then the drills' lab. Fails when either part fails.
+# shared integration lab and one on the ordinary servers' lab and the second lab. Fails when either part fails.
 test: setup engine
 	@mkdir -p reports/ci
 	@echo "molecule test --all runs beside pytest; its log: reports/ci/molecule.log"

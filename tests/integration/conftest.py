@@ -3,15 +3,15 @@
 import os
 
 import pytest
-from labtools import Lab, remove_stale_machines
+from labtools import SECOND_LAB_VARS, Lab, remove_stale_machines
 
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items):
-    """Under pytest-xdist (--dist loadgroup), every test of the shared lab runs in one worker, in order; modules with
-    a lab of their own (the servers', the drills') name their group and run beside it."""
+    """Under pytest-xdist (--dist loadgroup), every test of the shared lab runs in one worker, in order; modules on
+    another lab (the servers', the second lab) name their group and run beside it."""
     for item in items:
         if "lab" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("xdist_group"):
             item.add_marker(pytest.mark.xdist_group("lab"))
@@ -38,6 +38,19 @@ def lab(tmp_path_factory, request, host_engine):
         # At -vvv, so the tests can show it holds no secret (module arguments and results are all printed).
         the_lab.first_run = the_lab.playbook("site.yml", "-vvv", live=True)
         the_lab.secrets_after_first_run = the_lab.swarm_secrets()
+        yield the_lab
+    finally:
+        the_lab.playbook("teardown.yml", check=False)
+
+
+@pytest.fixture(scope="session")
+def second_lab(tmp_path_factory, request, host_engine):
+    """The modules of pytest-xdist group "second_lab" take it as their lab (one worker builds it, when it gets them)."""
+    store = str(tmp_path_factory.mktemp("second-store"))
+    the_lab = Lab(store, request.config, SECOND_LAB_VARS)
+    remove_stale_machines(host_engine, the_lab.names, store)
+    try:
+        the_lab.playbook("site.yml", live=True)
         yield the_lab
     finally:
         the_lab.playbook("teardown.yml", check=False)

@@ -26,14 +26,14 @@ LAB_VARS = {"lab_nodes": NODES, "machines_prefix": PREFIX,
             "machines_driver_options": {"network": NETWORK, "subnet": SUBNET},
             "machines_options_by_name": {BTRFS_NODE: {"btrfs_disk": "3G", "storage_driver": "overlay2"}}}
 
-# The failover drills' own lab (they stop its machines), built beside the shared one: on the /24 two below it when a
-# checkout runs with other names, as the servers' lab is on the one above.
+# A second lab, built beside the shared one for modules that would otherwise wait for it (the security play, the
+# failover drills): on the /24 two below it when a checkout runs with other names, as the servers' lab is above it.
 if "SWARMOPS_IT_PREFIX" in os.environ or "SWARMOPS_IT_SUBNET" in os.environ:
-    DRILLS_PREFIX, DRILLS_SUBNET = f"{PREFIX}-drill", str(ipaddress.ip_network(SUBNET).network_address - 512) + "/24"
+    SECOND_PREFIX, SECOND_SUBNET = f"{PREFIX}-second", str(ipaddress.ip_network(SUBNET).network_address - 512) + "/24"
 else:
-    DRILLS_PREFIX, DRILLS_SUBNET = "it-drill", "172.30.94.0/24"
-DRILLS_LAB_VARS = {"lab_nodes": NODES, "machines_prefix": DRILLS_PREFIX,
-                   "machines_driver_options": {"network": f"swarmops-{DRILLS_PREFIX}", "subnet": DRILLS_SUBNET}}
+    SECOND_PREFIX, SECOND_SUBNET = "it-second", "172.30.94.0/24"
+SECOND_LAB_VARS = {"lab_nodes": NODES, "machines_prefix": SECOND_PREFIX,
+                   "machines_driver_options": {"network": f"swarmops-{SECOND_PREFIX}", "subnet": SECOND_SUBNET}}
 
 
 class Lab:

@@ -1,6 +1,6 @@
-"""Every door locked on the lab: the security play (with -vvv, nothing leaked), a registry that takes logins over
-TLS only, a private image pulled on every node, protected routes, a secret rotated under traffic, the swarm CA and
-join tokens replaced. The lab is opened again at the end, as the guide has it, for the tests that follow."""
+"""Every door locked on the second lab: the security play (with -vvv, nothing leaked), a registry that takes logins
+over TLS only, a private image pulled on every node, protected routes, a secret rotated under traffic, the swarm CA
+and join tokens replaced. The lab is opened again at the end, as the guide has it, for the tests that follow."""
 
 import base64
 import http.client
@@ -20,6 +20,14 @@ from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
 MANAGERS = 3
 HOST = "secure.swarmops.test"
 TAG = f"localhost:5000/private:{secrets.token_hex(4)}"
+
+
+pytestmark = pytest.mark.xdist_group("second_lab")
+
+
+@pytest.fixture(scope="module")
+def lab(second_lab):
+    return second_lab
 
 
 def password():

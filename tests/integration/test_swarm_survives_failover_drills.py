@@ -1,27 +1,20 @@
-"""Failover drills on a lab of their own: playbooks/drill.yml takes real machines and engines away and measures the
-recovery. Their own lab (pytest-xdist group "drills") lets them run beside the shared lab's tests."""
+"""Failover drills on the second lab: playbooks/drill.yml takes real machines and engines away and measures the
+recovery. The second lab (pytest-xdist group "second_lab") lets them run beside the shared lab's tests."""
 
 import json
 import xml.etree.ElementTree as ET
 
 import pytest
-from labtools import DRILLS_LAB_VARS, Lab, leaked, recap, remove_stale_machines
+from labtools import leaked, recap
 
 from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
 
-pytestmark = pytest.mark.xdist_group("drills")
+pytestmark = pytest.mark.xdist_group("second_lab")
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory, request, host_engine):
-    store = str(tmp_path_factory.mktemp("drills-store"))
-    the_lab = Lab(store, request.config, DRILLS_LAB_VARS)
-    remove_stale_machines(host_engine, the_lab.names, store)
-    try:
-        the_lab.playbook("site.yml", live=True)
-        yield the_lab
-    finally:
-        the_lab.playbook("teardown.yml", check=False)
+def lab(second_lab):
+    return second_lab
 
 
 def drill(lab, report, *extra, check=True):
