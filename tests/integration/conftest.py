@@ -3,7 +3,7 @@
 import os
 
 import pytest
-from labtools import SECOND_LAB_VARS, Lab, remove_stale_machines
+from labtools import SECOND_LAB_VARS, new_lab
 
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect
 
@@ -24,10 +24,7 @@ def host_engine():
 
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory, request, host_engine):
-    store = str(tmp_path_factory.mktemp("machine-store"))
-    the_lab = Lab(store, request.config)
-    remove_stale_machines(host_engine, the_lab.names, store)
-    try:
+    with new_lab(str(tmp_path_factory.mktemp("machine-store")), request.config, host_engine) as the_lab:
         the_lab.playbook("site.yml", "--tags", "machines", live=True)
         # What --check does on fresh machines is recorded before the real run changes them.
         the_lab.check_run = the_lab.playbook("site.yml", "--check", live=True)
@@ -39,18 +36,11 @@ def lab(tmp_path_factory, request, host_engine):
         the_lab.first_run = the_lab.playbook("site.yml", "-vvv", live=True)
         the_lab.secrets_after_first_run = the_lab.swarm_secrets()
         yield the_lab
-    finally:
-        the_lab.playbook("teardown.yml", check=False)
 
 
 @pytest.fixture(scope="session")
 def second_lab(tmp_path_factory, request, host_engine):
     """The modules of pytest-xdist group "second_lab" take it as their lab (one worker builds it, when it gets them)."""
-    store = str(tmp_path_factory.mktemp("second-store"))
-    the_lab = Lab(store, request.config, SECOND_LAB_VARS)
-    remove_stale_machines(host_engine, the_lab.names, store)
-    try:
+    with new_lab(str(tmp_path_factory.mktemp("second-store")), request.config, host_engine, SECOND_LAB_VARS) as the_lab:
         the_lab.playbook("site.yml", live=True)
         yield the_lab
-    finally:
-        the_lab.playbook("teardown.yml", check=False)

@@ -1,5 +1,6 @@
 """The integration lab: its own store, network and machine names, driven through the real playbooks."""
 
+import contextlib
 import ipaddress
 import json
 import os
@@ -140,3 +141,14 @@ def remove_stale_machines(client, names, store):
         if info is not None and owner != store:
             print(f"removing {name}, left by an earlier session's store {owner}")
             lab_lib.remove_machine(client, owner, name)
+
+
+@contextlib.contextmanager
+def new_lab(store, config, client, lab_vars=None):
+    """A lab in its own store, rid of machines of its names that an earlier session left, torn down at the end."""
+    the_lab = Lab(store, config, lab_vars)
+    remove_stale_machines(client, the_lab.names, store)
+    try:
+        yield the_lab
+    finally:
+        the_lab.playbook("teardown.yml", check=False)
