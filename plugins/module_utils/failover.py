@@ -189,13 +189,14 @@ def worker_loss(run: Run, chosen: list[str]) -> None:
     written = None
     if data_path and data_nodes:
         token = secrets.token_hex(12)
-        written = token if run.hands.write(data_nodes[0], data_path, token) else None
+        # A new file each run: a client that read an earlier version may serve it from a brick that missed the write.
+        data_file = f"{data_path}/{DATA_FILE}-{token}"
+        written = token if run.hands.write(data_nodes[0], data_file, token) else None
     failover = run.watch(f"{lost} down, its tasks running elsewhere",
                          {"nodes": {lost: "down"}, "services_converged": True}, action=lambda: run.stop(lost),
                          alert=lost)
-    if written is not None and run.hands.read(data_nodes[-1], data_path).strip() != written:
-        raise DrillFailed(f"{data_path}/{DATA_FILE} read on {data_nodes[-1]} differs from what was written on "
-                          f"{data_nodes[0]}")
+    if written is not None and run.hands.take(data_nodes[-1], data_file).strip() != written:
+        raise DrillFailed(f"{data_file} read on {data_nodes[-1]} differs from what was written on {data_nodes[0]}")
     run.start(lost)
     back = run.watch(f"{lost} back", {"healthy": True, "nodes": {lost: "ready"}})
     run.note(f"{lost} marked down after {failover['events'][f'{lost} down']}s")
@@ -298,11 +299,12 @@ class StoreHands:
     def restart_engine(self, node: str) -> None:
         machines.ssh(self.store, node, ["sudo", "-n", "service", self.engine_service, "restart"])
 
-    def write(self, node: str, folder: str, content: str) -> bool:
-        """Write `content` in the folder's drill file; False when the node has no such folder."""
-        script = f'[ -d "$1" ] || exit 0; cat > "$1/{DATA_FILE}" && echo written'
-        return machines.ssh(self.store, node, ["sudo", "-n", "sh", "-c", script, "sh", folder], stdin=content + "\n"
+    def write(self, node: str, path: str, content: str) -> bool:
+        """Write `content` to the file; False when the node has no folder for it."""
+        script = '[ -d "${1%/*}" ] || exit 0; cat > "$1" && echo written'
+        return machines.ssh(self.store, node, ["sudo", "-n", "sh", "-c", script, "sh", path], stdin=content + "\n"
                             ).strip() == "written"
 
-    def read(self, node: str, folder: str) -> str:
-        return machines.ssh(self.store, node, ["sudo", "-n", "cat", f"{folder}/{DATA_FILE}"])
+    def take(self, node: str, path: str) -> str:
+        """The file's content, read on the node; the file is removed."""
+        return machines.ssh(self.store, node, ["sudo", "-n", "sh", "-c", 'trap \'rm -f "$1"\' EXIT; cat "$1"', "sh", path])

@@ -1,6 +1,7 @@
 """failover_drill and its drills (module_utils/failover.py) against a swarm simulated in memory: the fake hands
 change it, a real SwarmWatcher watches it."""
 
+import re
 import threading
 
 import pytest
@@ -98,14 +99,14 @@ class FakeHands:
     def restart_engine(self, node):
         self.calls.append(("restart", node))
 
-    def write(self, node, folder, content):
+    def write(self, node, path, content):
         self.calls.append(("write", node))
-        self.files[folder] = content
+        self.files[path] = content
         return True
 
-    def read(self, node, folder):
+    def take(self, node, path):
         self.calls.append(("read", node))
-        return self.files[folder] + "\n"
+        return self.files.pop(path) + "\n"
 
 
 def drill_on(swarm, name, hands=None, check_mode=False, **settings):
@@ -167,10 +168,11 @@ def test_worker_loss_moves_the_tasks_and_reads_back_the_file_on_another_data_nod
 def test_worker_loss_fails_when_the_file_read_back_differs():
     swarm = FakeSwarm()
     hands = FakeHands(swarm)
-    hands.read = lambda node, folder: "something else\n"
+    hands.take = lambda node, path: "something else\n"
     run = drill_on(swarm, "worker_loss", hands=hands)[0]
     assert not run["passed"]
-    assert run["notes"][-1] == "failed: /mnt/swarmops/.failover-drill read on n3 differs from what was written on n1"
+    assert re.fullmatch(r"failed: /mnt/swarmops/\.failover-drill-[0-9a-f]{24} read on n3 differs from what was written "
+                        r"on n1", run["notes"][-1])
     assert swarm.ready == set(swarm.names)
 
 
@@ -274,7 +276,7 @@ def fake_ssh(tmp_path, monkeypatch):
 printf '%s\\n' "$@" >> {calls}
 cat >> {calls}
 case "$*" in
-  *"cat /mnt/swarmops/.failover-drill"*) echo "cat: no such file" >&2; exit 1 ;;
+  *trap*) echo "cat: no such file" >&2; exit 1 ;;
   *"sh -c"*) echo written ;;
 esac
 """)
@@ -286,7 +288,7 @@ esac
 def test_store_hands_run_each_command_over_ssh_with_the_machines_key_user_and_address(fixture_store, fake_ssh):
     hands = failover.StoreHands(str(fixture_store), "docker")
     hands.restart_engine("lab1")
-    assert hands.write("lab1", "/mnt/swarmops", "token") is True
+    assert hands.write("lab1", "/mnt/swarmops/.failover-drill-1", "token") is True
     argv = fake_ssh.read_text().splitlines()
     assert argv[argv.index("-i") + 1] == f"{fixture_store}/machines/lab1/id_rsa"
     assert argv[argv.index("-p") + 1] == "22"
@@ -294,8 +296,8 @@ def test_store_hands_run_each_command_over_ssh_with_the_machines_key_user_and_ad
     assert "sudo -n service docker restart" in argv
     assert "token" in argv  # the content went to stdin, not the command line
     assert not any("token" in arg and arg != "token" for arg in argv)
-    with pytest.raises(SwarmopsError, match=r"machine lab1: sudo -n cat /mnt/swarmops/.failover-drill failed "
+    with pytest.raises(SwarmopsError, match=r"machine lab1: sudo -n sh -c .* /mnt/swarmops/.failover-drill-1 failed "
                                             r"\(exit 1\): cat: no such file"):
-        hands.read("lab1", "/mnt/swarmops")
+        hands.take("lab1", "/mnt/swarmops/.failover-drill-1")
     with pytest.raises(SwarmopsError, match="machine ghost is not in the store"):
         hands.restart_engine("ghost")
