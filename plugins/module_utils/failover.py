@@ -189,14 +189,16 @@ def worker_loss(run: Run, chosen: list[str]) -> None:
     written = None
     if data_path and data_nodes:
         token = secrets.token_hex(12)
-        # A new file each run: a client that read an earlier version may serve it from a brick that missed the write.
+        # A new file each run, so no client can answer from what it read of an earlier run's file.
         data_file = f"{data_path}/{DATA_FILE}-{token}"
         written = token if run.hands.write(data_nodes[0], data_file, token) else None
     failover = run.watch(f"{lost} down, its tasks running elsewhere",
                          {"nodes": {lost: "down"}, "services_converged": True}, action=lambda: run.stop(lost),
                          alert=lost)
-    if written is not None and run.hands.take(data_nodes[-1], data_file).strip() != written:
-        raise DrillFailed(f"{data_file} read on {data_nodes[-1]} differs from what was written on {data_nodes[0]}")
+    read = run.hands.take(data_nodes[-1], data_file).strip() if written is not None else None
+    if read != written:
+        raise DrillFailed(f"{data_file} read on {data_nodes[-1]} differs from what was written on {data_nodes[0]} "
+                          f"({read[:40]!r}, not {written!r})")
     run.start(lost)
     back = run.watch(f"{lost} back", {"healthy": True, "nodes": {lost: "ready"}})
     run.note(f"{lost} marked down after {failover['events'][f'{lost} down']}s")

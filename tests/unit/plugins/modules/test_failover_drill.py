@@ -172,7 +172,7 @@ def test_worker_loss_fails_when_the_file_read_back_differs():
     run = drill_on(swarm, "worker_loss", hands=hands)[0]
     assert not run["passed"]
     assert re.fullmatch(r"failed: /mnt/swarmops/\.failover-drill-[0-9a-f]{24} read on n3 differs from what was written "
-                        r"on n1", run["notes"][-1])
+                        r"on n1 \('something else', not '[0-9a-f]{24}'\)", run["notes"][-1])
     assert swarm.ready == set(swarm.names)
 
 
