@@ -309,4 +309,5 @@ class StoreHands:
 
     def take(self, node: str, path: str) -> str:
         """The file's content, read on the node; the file is removed."""
-        return machines.ssh(self.store, node, ["sudo", "-n", "sh", "-c", 'trap \'rm -f "$1"\' EXIT; cat "$1"', "sh", path])
+        script = 'trap \'rm -f "$1"\' EXIT; cat "$1"'
+        return machines.ssh(self.store, node, ["sudo", "-n", "sh", "-c", script, "sh", path])
