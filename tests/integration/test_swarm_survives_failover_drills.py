@@ -150,8 +150,12 @@ def test_engine_restarts_one_manager_at_a_time_keep_the_quorum(lab, report):
 
 def test_quorum_loss_is_refused_unless_asked_and_recovers_when_asked(lab, host_engine, report):
     refused = drill(lab, report / "refused", *drills(["quorum_loss"]), check=False)
-    assert "set failover_drill_quorum_loss: true to allow it" in refused
-    assert recap(refused)["localhost"]["failed"] == 1
+    # A profile's own drills are held to the same rule.
+    in_profile = drill(lab, report / "refused-profile", *drills(
+        ["leader_loss"], failover_drill_profiles=[{"name": "default", "drills": ["quorum_loss"]}]), check=False)
+    for out in (refused, in_profile):
+        assert "set failover_drill_quorum_loss: true to allow it" in out
+        assert recap(out)["localhost"]["failed"] == 1
     assert set(machine_states(lab, host_engine).values()) == {"Running"}
 
     drill(lab, report / "quorum", *drills(["quorum_loss"], failover_drill_quorum_loss=True,
