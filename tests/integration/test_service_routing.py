@@ -382,17 +382,26 @@ def test_a_vip_in_use_or_a_router_id_clash_is_refused_naming_the_variable(lab, h
                                 host=lab.names[0], on_node=True)
     assert failed and f"routing_vip: {address(lab, worker)} is already in use on the network" in result["msg"]
 
-    # Another VRRP router (a worker, not a proxy node) advertising router id 51 for 4 s while the check listens.
-    advertise = ("import socket,time\n"
+    # Another VRRP router (a worker, not a proxy node) advertising router id 51 every 0.5 s, from before the check
+    # starts until it has answered (its marker file removed; 60 s at most), however long the check takes to start.
+    marker = "/tmp/swarmops-stranger-adverts"
+    advertise = ("import os,socket,time\n"
                  "s=socket.socket(socket.AF_INET,socket.SOCK_RAW,112)\n"
                  "s.setsockopt(socket.IPPROTO_IP,socket.IP_MULTICAST_TTL,255)\n"
                  "p=bytes([0x21,51,100,1,0,1,0,0])+socket.inet_aton('10.1.2.3')+bytes(8)\n"
-                 "[(s.sendto(p,('224.0.0.18',0)),time.sleep(0.5)) for i in range(8)]\n")
+                 f"open('{marker}','w').close()\n"
+                 "for i in range(120):\n"
+                 "    s.sendto(p,('224.0.0.18',0)); time.sleep(0.5)\n"
+                 f"    if not os.path.exists('{marker}'): break\n")
     stranger = threading.Thread(target=run_in_machine, args=(host_engine, worker, "python3", "-c", advertise))
     stranger.start()
+    deadline = time.monotonic() + 30
+    while run_in_machine(host_engine, worker, "test", "-e", marker)[0] != 0 and time.monotonic() < deadline:
+        time.sleep(0.2)
     new_vip = vip(lab).rsplit(".", 1)[0] + ".249"  # a VIP the proxies do not hold yet: the check listens
     failed, result = lab.module("routing_vip_check", {"routing_vip": new_vip, "routing_vrrp_router_id": 51,
                                                       "peers": peers}, host=lab.names[0], on_node=True)
+    run_in_machine(host_engine, worker, "rm", "-f", marker)
     stranger.join(30)
     assert failed and (f"routing_vrrp_router_id: 51 is already used by another VRRP router on the network "
                        f"({address(lab, worker)})") in result["msg"]
