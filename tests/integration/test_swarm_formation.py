@@ -45,6 +45,15 @@ def test_swarm_info_reports_quorum_arithmetic(lab):
     assert [n["hostname"] for n in result["nodes"]] == lab.names
 
 
+def test_a_limited_run_reads_the_swarm_through_a_manager_and_leaves_the_managers_alone(lab):
+    """--limit to a manager that is not the first, then to a worker: each run finds the swarm through the group's
+    first manager (outside the play) and changes nothing; no manager is demoted for being outside the play."""
+    before = node_ls(lab)
+    for host in (lab.names[1], lab.names[4]):
+        assert recap(lab.playbook("site.yml", "--tags", "swarm", "--limit", host))[host]["changed"] == 0
+    assert node_ls(lab) == before
+
+
 def test_promote_refuses_unknown_names_and_even_counts_and_changes_nothing(lab):
     before = node_ls(lab)
     failed, result = lab.module("swarm_promote", {**connection(lab, lab.names[0]),
