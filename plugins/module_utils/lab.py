@@ -782,7 +782,7 @@ def engine_params(record: dict) -> dict:
 
 def load_images(source, targets: dict, wanted: dict[str, str], check_mode: bool = False) -> dict[str, list[str]]:
     """Copy each image of `wanted` (name -> its id on the `source` engine) into the target engines (name -> client)
-    that lack that id, every copy side by side; returns, per image, the machines it was (or would be) loaded into."""
+    that lack that id, the engines side by side; returns, per image, the machines it was (or would be) loaded into."""
     images = list(wanted)
     names = sorted(targets)
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(len(names), 8))) as pool:
@@ -798,13 +798,15 @@ def load_images(source, targets: dict, wanted: dict[str, str], check_mode: bool 
                 for chunk in source.api.get_image(image):
                     archive.write(chunk)
 
-        def load(image: str, name: str) -> None:
-            with open(archives[image], "rb") as handle:
-                targets[name].api.load_image(handle)
-            if image_id(targets[name], image) != wanted[image]:
-                raise SwarmopsError(f"machine {name}: loading {image} did not produce image {wanted[image][:19]}")
+        def load_all(name: str) -> None:
+            for image in (image for image in archives if name in missing[image]):
+                with open(archives[image], "rb") as handle:
+                    targets[name].api.load_image(handle)
+                if image_id(targets[name], image) != wanted[image]:
+                    raise SwarmopsError(f"machine {name}: loading {image} did not produce image {wanted[image][:19]}")
 
-        pairs = [(image, name) for image in archives for name in missing[image]]
-        with concurrent.futures.ThreadPoolExecutor(max_workers=min(len(pairs), 8)) as pool:
-            list(pool.map(lambda pair: load(*pair), pairs))
+        # One load at a time per engine: side-by-side loads into one engine only contend for its disk.
+        loading = [name for name in names if any(name in missing[image] for image in archives)]
+        with concurrent.futures.ThreadPoolExecutor(max_workers=min(len(loading), 8)) as pool:
+            list(pool.map(load_all, loading))
     return missing

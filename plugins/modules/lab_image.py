@@ -127,6 +127,9 @@ from ansible_collections.swarmops.ha.plugins.module_utils import machine_store a
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect
 from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError, module_errors
 
+# An engine answers a load only once it has unpacked the archive; on a busy lab host that takes minutes.
+LOAD_TIMEOUT = 600
+
 
 def machine_clients(store: str, names: list[str], check_mode: bool) -> tuple[dict, list[str]]:
     """Engine clients of the machines, and the machines that do not exist yet (allowed in check mode only)."""
@@ -138,7 +141,7 @@ def machine_clients(store: str, names: list[str], check_mode: bool) -> tuple[dic
                 raise SwarmopsError(f"machines: {name!r} is not a machine in {store}")
             absent.append(name)
         else:
-            clients[name] = connect(lab.engine_params(record))
+            clients[name] = connect({**lab.engine_params(record), "timeout": LOAD_TIMEOUT})
     return clients, absent
 
 
