@@ -162,7 +162,7 @@ def test_a_reload_lets_a_download_in_flight_finish(lab, web_and_api):
         while chunk := response.read(64 * 1024):
             received[0] += len(chunk)
             if not slow.is_set():
-                time.sleep(0.04)  # about 1.6 MB/s: the routing run below ends long before the download
+                time.sleep(0.5)  # 128 KiB/s, so 64 MiB take 8 min: the routing run ends first even on a busy host
 
     reader = threading.Thread(target=read)
     reader.start()
