@@ -101,6 +101,14 @@ def test_main_probes_the_peers_creates_and_starts_once_and_check_mode_changes_no
     assert again["volume"] == {"name": "data", "status": "Started", "replica": 3, "bricks": BRICKS}
 
 
+def test_a_started_volume_is_left_alone_when_the_pool_names_a_brick_host_otherwise_and_it_is_down(cluster):
+    exit_result(gluster_volume.main, {"name": "data", "bricks": BRICKS})
+    cluster.pool = {"node2.example.test": "Disconnected", "192.0.2.13": "Connected"}
+    writes = list(cluster.writes)
+    again = exit_result(gluster_volume.main, {"name": "data", "bricks": BRICKS})
+    assert again["changed"] is False and again["probed"] == [] and cluster.writes == writes
+
+
 def test_main_refuses_before_any_change_naming_the_option_and_value(cluster):
     refused = run_main(gluster_volume.main, {"name": "data", "bricks": BRICKS, "replica": 2})
     assert isinstance(refused, ModuleFail)
