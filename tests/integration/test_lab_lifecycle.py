@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 import requests
-from labtools import NODES, PREFIX, recap
+from labtools import NODES, PREFIX, changed_tasks, recap
 
 from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError, connect
@@ -129,8 +129,11 @@ def test_second_run_of_site_reports_no_change(lab):
 
 
 def test_check_mode_reports_a_new_machine_and_creates_nothing(lab, host_engine):
+    """On the swarm the run above left converged, --check reports the new machine and no change on any node."""
     out = lab.playbook("site.yml", "--check", "-e", f"lab_nodes={NODES + 1}")
-    assert recap(out)["localhost"]["changed"] >= 1
+    totals = recap(out)
+    assert totals["localhost"]["changed"] >= 1
+    assert {name: totals[name]["changed"] for name in lab.names} == dict.fromkeys(lab.names, 0), changed_tasks(out)
     assert lab.record(f"{PREFIX}{NODES + 1}") is None
     assert host_engine.containers.list(all=True, filters={"name": f"swarmops-lab-{PREFIX}{NODES + 1}"}) == []
 
