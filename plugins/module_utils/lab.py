@@ -798,15 +798,17 @@ def load_images(source, targets: dict, wanted: dict[str, str], check_mode: bool 
                 for chunk in source.api.get_image(image):
                     archive.write(chunk)
 
-        def load_all(name: str) -> None:
-            for image in (image for image in archives if name in missing[image]):
+        # One load at a time per engine: side-by-side loads into one engine only contend for its disk.
+        queues = {name: [image for image in archives if name in missing[image]] for name in names}
+        queues = {name: queue for name, queue in queues.items() if queue}
+
+        def load_queue(name: str) -> None:
+            for image in queues[name]:
                 with open(archives[image], "rb") as handle:
                     targets[name].api.load_image(handle)
                 if image_id(targets[name], image) != wanted[image]:
                     raise SwarmopsError(f"machine {name}: loading {image} did not produce image {wanted[image][:19]}")
 
-        # One load at a time per engine: side-by-side loads into one engine only contend for its disk.
-        loading = [name for name in names if any(name in missing[image] for image in archives)]
-        with concurrent.futures.ThreadPoolExecutor(max_workers=min(len(loading), 8)) as pool:
-            list(pool.map(load_all, loading))
+        with concurrent.futures.ThreadPoolExecutor(max_workers=min(len(queues), 8)) as pool:
+            list(pool.map(load_queue, queues))
     return missing

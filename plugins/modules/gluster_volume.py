@@ -223,8 +223,10 @@ def main():
                                f"gluster volume add-brick/replace-brick")
         # An existing volume's brick hosts are peers already (the pool may know one by another name, and one may be
         # down): only a volume still to be made has peers to probe.
-        peers = {} if current else gluster.peers()
-        probe = [] if current else [host for host in dict.fromkeys(hosts) if host not in peers and not is_local(host)]
+        probe = []
+        if not current:
+            peers = gluster.peers()
+            probe = [host for host in dict.fromkeys(hosts) if host not in peers and not is_local(host)]
         changed = bool(probe) or before != wanted
         if changed and not module.check_mode:
             for host in probe:
