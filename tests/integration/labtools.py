@@ -94,8 +94,12 @@ class Lab:
     def record(self, name):
         return machine_store.read_config(self.store, name)
 
+    def connection(self, name):
+        """The connection options of a machine's engine, as the modules take them."""
+        return lab_lib.engine_params(self.record(name))
+
     def engine(self, name):
-        return connect(lab_lib.engine_params(self.record(name)))
+        return connect(self.connection(name))
 
     def swarm_secrets(self):
         """The join tokens and, with autolock on, the unlock key, read from the first manager's engine."""

@@ -4,7 +4,6 @@ import re
 
 from labtools import NODES, PREFIX, changed_tasks, leaked, recap
 
-from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
 from ansible_collections.swarmops.ha.plugins.module_utils import swarm as swarm_lib
 
 
@@ -14,10 +13,6 @@ def node_ls(lab):
                                            "Leader" if (n.get("ManagerStatus") or {}).get("Leader")
                                            else (n.get("ManagerStatus") or {}).get("Reachability", ""))
             for n in nodes}
-
-
-def connection(lab, host):
-    return lab_lib.engine_params(lab.record(host))
 
 
 def test_node_list_matches_the_guide(lab):
@@ -38,7 +33,7 @@ def test_site_at_vvv_shows_no_join_token(lab):
 
 
 def test_swarm_info_reports_quorum_arithmetic(lab):
-    failed, result = lab.module("swarm_info", connection(lab, lab.names[1]), lab.names[1])
+    failed, result = lab.module("swarm_info", lab.connection(lab.names[1]), lab.names[1])
     assert not failed
     assert result["quorum"] == {"managers": 3, "reachable": 3, "quorum": 2, "tolerated_failures": 1,
                                 "has_quorum": True, "at_risk": False, "leader": lab.names[0]}
@@ -47,16 +42,16 @@ def test_swarm_info_reports_quorum_arithmetic(lab):
 
 def test_promote_refuses_unknown_names_and_even_counts_and_changes_nothing(lab):
     before = node_ls(lab)
-    failed, result = lab.module("swarm_promote", {**connection(lab, lab.names[0]),
+    failed, result = lab.module("swarm_promote", {**lab.connection(lab.names[0]),
                                                   "managers": [lab.names[0], "no-such-node"]})
     assert failed and "managers: no-such-node not in this swarm" in result["msg"]
-    failed, result = lab.module("swarm_promote", {**connection(lab, lab.names[0]), "manager_count": 4})
+    failed, result = lab.module("swarm_promote", {**lab.connection(lab.names[0]), "manager_count": 4})
     assert failed and "4 managers" in result["msg"] and "allow_even" in result["msg"]
     assert node_ls(lab) == before
 
 
 def test_five_managers_then_three_demotes_safely(lab):
-    conn = connection(lab, lab.names[0])
+    conn = lab.connection(lab.names[0])
     failed, grown = lab.module("swarm_promote", {**conn, "manager_count": 5})
     assert not failed and grown["promoted"] == lab.names[3:]
     failed, shrunk = lab.module("swarm_promote", {**conn, "managers": lab.names[:3]})
@@ -75,7 +70,7 @@ def test_check_mode_on_fresh_machines_reports_every_change_and_makes_none(lab):
 
 
 def node_module(lab, **args):
-    return lab.module("swarm_node", {**connection(lab, lab.names[0]), **args})
+    return lab.module("swarm_node", {**lab.connection(lab.names[0]), **args})
 
 
 def node_spec(lab, name):
@@ -85,7 +80,7 @@ def node_spec(lab, name):
 def test_swarm_node_sets_labels_and_availability_with_honest_check_mode(lab):
     name = lab.names[3]
     wanted = {"name": name, "labels": {"disk": "ssd"}, "availability": "drain"}
-    failed, checked = lab.module("swarm_node", {**connection(lab, lab.names[0]), **wanted}, check_mode=True)
+    failed, checked = lab.module("swarm_node", {**lab.connection(lab.names[0]), **wanted}, check_mode=True)
     assert not failed and checked["changed"]
     assert checked["diff"]["after"] == {"labels": {"disk": "ssd"}, "availability": "drain"}
     assert node_spec(lab, name).get("Availability") == "active"
@@ -144,7 +139,7 @@ def test_a_sixth_machine_joins_through_a_run_limited_to_it_and_the_managers_stay
     assert set(grown) == {"localhost", manager, sixth}
     assert node_ls(lab) == {**before, sixth: ("worker", "ready", "")}
 
-    sixth_conn = lab_lib.engine_params(lab.record(sixth))
+    sixth_conn = lab.connection(sixth)
     assert not lab.module("swarm_join", {**sixth_conn, "state": "absent"}, sixth)[0]
     swarm_lib.wait_for(lambda: node_ls(lab)[sixth][1] == "down", 60, f"{sixth} to be down")
     failed, removed = node_module(lab, name=sixth, state="absent")

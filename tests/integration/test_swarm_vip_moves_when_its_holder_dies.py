@@ -22,13 +22,7 @@ from test_service_routing import (
     vip_holder,
 )
 
-from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
-
 SUB_SECOND_VRRP = '{"routing_vrrp_version": 3, "routing_vrrp_advert_interval": 0.3}'
-
-
-def connection(lab, name):
-    return lab_lib.engine_params(lab.record(name))
 
 
 @pytest.fixture
@@ -56,7 +50,7 @@ def test_killing_the_vip_holders_machine_moves_the_vip_within_the_switch_over(la
         # What an operator runs while the first manager is down (site.yml, the lab's machines play left out, as it
         # would start the machine again): once another manager leads, the run goes through the first manager still
         # up, and only the lost node fails.
-        failed, result_wait = lab.module("swarm_wait", {**connection(lab, lab.names[1]),
+        failed, result_wait = lab.module("swarm_wait", {**lab.connection(lab.names[1]),
                                                         "until": {"leader_other_than": holder}, "wait_timeout": 120})
         assert not failed, result_wait
         down = lab.playbook("site.yml", "--skip-tags", "machines", "-e", SUB_SECOND_VRRP,
