@@ -15,8 +15,6 @@ import re
 import threading
 import time
 
-from ansible.module_utils.urls import open_url
-
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerException
 from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError, describe
 from ansible_collections.swarmops.ha.plugins.module_utils.swarm import natural_key
@@ -288,6 +286,9 @@ def watcher_of(api, alerts: dict | None = None) -> SwarmWatcher:
 
 def alerts_reader(alerts: dict):
     """A function returning Alertmanager's active alerts from the first URL of the `alerts` option that answers."""
+    # Here, not at the top: swarm_info imports this file, and ansible's urls (with cryptography) costs every call.
+    from ansible.module_utils.urls import open_url
+
     headers = {"Host": alerts["host"]} if alerts["host"] else {}
 
     def read() -> list:
