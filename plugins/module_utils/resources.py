@@ -2,8 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """CPU and memory amounts as users write them -> the integers the Engine API wants, and back for messages.
 
-resources_spec() and resources_from_api() give one normal form (TaskTemplate.Resources holding only the values
-that are set), so wanted and actual resources compare with ==.
+resources_spec() gives TaskTemplate.Resources holding only the values that are set; services.py reads the running
+service's values back through the same RESOURCE_OPTIONS, so wanted and actual compare with ==.
 """
 
 from __future__ import annotations
@@ -94,13 +94,3 @@ def resources_spec(limit_cpu=None, limit_memory=None, reserve_cpu=None, reserve_
             raise ResourceError(f"{reserve}: {given[reserve]!r} is above {limit} {given[limit]!r}")
     return _shape(parsed)
 
-
-def resources_from_api(resources: dict | None) -> dict:
-    """TaskTemplate.Resources of an existing service in resources_spec()'s form.
-
-    Only NanoCPUs and MemoryBytes are kept: other keys (Pids, GenericResources) are not managed here, so a
-    module that writes a spec back should update the engine's Resources with these, not replace them.
-    """
-    resources = resources or {}
-    return _shape({option: (resources.get(section) or {}).get(key)
-                   for option, (section, key, dummy) in RESOURCE_OPTIONS.items()})

@@ -7,7 +7,6 @@ from ansible_collections.swarmops.ha.plugins.module_utils.resources import (
     ResourceError,
     parse_cpu,
     parse_size,
-    resources_from_api,
     resources_spec,
 )
 
@@ -150,31 +149,3 @@ def test_resources_spec_refuses_a_reservation_above_its_limit(kwargs, message):
 def test_resources_spec_names_the_option_in_errors(option, value, message):
     with pytest.raises(ResourceError, match="^" + re.escape(message)):
         resources_spec(**{option: value})
-
-
-@pytest.mark.parametrize("api", [None, {}, {"Limits": {}, "Reservations": {}}, {"Limits": None},
-                                 {"Limits": {"NanoCPUs": 0, "MemoryBytes": 0}}])
-def test_resources_from_api_reads_absent_and_empty_as_nothing_set(api):
-    assert resources_from_api(api) == {}
-
-
-def test_resources_from_api_keeps_only_the_values_it_manages():
-    api = {"Limits": {"NanoCPUs": 0, "MemoryBytes": 512 * MIB, "Pids": 100},
-           "Reservations": {"NanoCPUs": 250_000_000, "GenericResources": [{"DiscreteResourceSpec": {}}]}}
-    assert resources_from_api(api) == {"Limits": {"MemoryBytes": 512 * MIB},
-                                       "Reservations": {"NanoCPUs": 250_000_000}}
-
-
-@pytest.mark.parametrize("kwargs", [
-    {},
-    {"limit_cpu": "0.5"},
-    {"limit_memory": "1g", "reserve_memory": "256M"},
-    {"limit_cpu": 2, "limit_memory": "2g", "reserve_cpu": "0.25", "reserve_memory": "1g"},
-])
-def test_a_spec_read_back_from_the_engine_equals_the_wanted_spec(kwargs):
-    wanted = resources_spec(**kwargs)
-    assert resources_from_api(wanted) == wanted
-
-
-def test_an_engine_spec_with_other_values_differs_from_the_wanted_spec():
-    assert resources_from_api({"Limits": {"NanoCPUs": 1_000_000_000}}) != resources_spec(limit_cpu="0.5")
