@@ -93,4 +93,3 @@ def resources_spec(limit_cpu=None, limit_memory=None, reserve_cpu=None, reserve_
         if parsed.get(limit) and parsed.get(reserve, 0) > parsed[limit]:
             raise ResourceError(f"{reserve}: {given[reserve]!r} is above {limit} {given[limit]!r}")
     return _shape(parsed)
-
