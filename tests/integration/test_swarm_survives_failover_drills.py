@@ -1,15 +1,15 @@
 """Failover drills on the second lab: playbooks/drill.yml takes real machines and engines away and measures the
-recovery. The second lab (pytest-xdist group "second_lab") lets them run beside the shared lab's tests."""
+recovery. The second lab (pytest-xdist group OTHER_LABS) lets them run beside the shared lab's tests."""
 
 import json
 import xml.etree.ElementTree as ET
 
 import pytest
-from labtools import leaked, recap
+from labtools import OTHER_LABS, leaked, recap
 
 from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
 
-pytestmark = pytest.mark.xdist_group("second_lab")
+pytestmark = pytest.mark.xdist_group(OTHER_LABS)
 
 
 @pytest.fixture(scope="module")
