@@ -3,8 +3,9 @@
 
 
 class ModuleDocFragment:
-    # The attributes every module documents. A module extends DOCUMENTATION (the descriptions) and sets each
-    # attribute's support itself; ACTIONGROUP_DOCKER or NO_ACTION_GROUP says whether module_defaults' group applies.
+    # The attributes every module documents. A module extends DOCUMENTATION (the descriptions), then gives the
+    # support with CHECK_AND_DIFF, READ_ONLY or its own attributes; ACTIONGROUP_DOCKER or NO_ACTION_GROUP says whether
+    # module_defaults' group applies.
     DOCUMENTATION = r"""
 options: {}
 attributes:
@@ -33,6 +34,16 @@ attributes:
     support: none
     membership: []
     details: Not in the group C(swarmops.ha.docker), whose members share the engine connection options.
+"""
+
+    # For modules that change something: both modes fully.
+    CHECK_AND_DIFF = r"""
+options: {}
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
 """
 
     # For modules that only read: nothing to change, nothing to show as a diff.

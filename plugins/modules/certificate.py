@@ -20,6 +20,7 @@ description:
 extends_documentation_fragment:
   - swarmops.ha.attributes
   - swarmops.ha.attributes.no_action_group
+  - swarmops.ha.attributes.check_and_diff
 options:
   path:
     description: Directory for the CA and the certificates, on the controller. Keep C(ca.key) as you keep the
@@ -69,11 +70,6 @@ options:
 notes:
   - Check mode reports whether a certificate would be issued or written, and why; diff shows names, expiry and
     issuer, never a key.
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 author:
   - swarmops.ha contributors (!UNKNOWN)
 """

@@ -23,6 +23,7 @@ description:
 extends_documentation_fragment:
   - swarmops.ha.attributes
   - swarmops.ha.attributes.no_action_group
+  - swarmops.ha.attributes.check_and_diff
 options:
   name:
     description:
@@ -88,11 +89,6 @@ notes:
   - Check mode reports what would change and changes nothing.
   - The lab driver needs the Docker SDK for Python on the controller and a Docker engine it can reach; making a
     base image with C(debootstrap) needs root.
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 author:
   - swarmops.ha contributors (!UNKNOWN)
 """

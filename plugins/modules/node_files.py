@@ -21,6 +21,7 @@ description:
 extends_documentation_fragment:
   - swarmops.ha.attributes
   - swarmops.ha.attributes.no_action_group
+  - swarmops.ha.attributes.check_and_diff
 options:
   files:
     description: The files, in the order they are written.
@@ -61,11 +62,6 @@ options:
         type: list
         elements: str
         default: ["*"]
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 author:
   - swarmops.ha contributors (!UNKNOWN)
 """

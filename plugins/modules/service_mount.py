@@ -19,6 +19,7 @@ extends_documentation_fragment:
   - swarmops.ha.mount
   - swarmops.ha.attributes
   - swarmops.ha.attributes.actiongroup_docker
+  - swarmops.ha.attributes.check_and_diff
 options:
   service:
     description: Name of the service.
@@ -42,11 +43,6 @@ options:
 notes:
   - Point the module at a manager.
   - With O(state=absent) only each mount's O(mounts[].target) is read.
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 author:
   - swarmops.ha contributors (!UNKNOWN)
 """

@@ -23,6 +23,7 @@ description:
 extends_documentation_fragment:
   - swarmops.ha.attributes
   - swarmops.ha.attributes.no_action_group
+  - swarmops.ha.attributes.check_and_diff
 options:
   driver:
     description: The storage driver, for example V(overlay2), V(btrfs), V(zfs), V(devicemapper), V(vfs).
@@ -62,11 +63,6 @@ notes:
   - On a swarm node, drain it first and make it active after (P(swarmops.ha.storage#role) does both).
 requirements:
   - the docker CLI on the node
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 author:
   - swarmops.ha contributors (!UNKNOWN)
 """

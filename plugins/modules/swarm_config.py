@@ -23,6 +23,7 @@ extends_documentation_fragment:
   - swarmops.ha.versioned
   - swarmops.ha.attributes
   - swarmops.ha.attributes.actiongroup_docker
+  - swarmops.ha.attributes.check_and_diff
 options:
   name:
     description: The config's name, without version; letters, digits, C(_), C(.), C(-), at most 54 characters.
@@ -31,11 +32,6 @@ options:
   data:
     description: The content, for example from a template lookup. O(state=present) needs it or O(users).
     type: str
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 author:
   - swarmops.ha contributors (!UNKNOWN)
 """

@@ -17,6 +17,7 @@ extends_documentation_fragment:
   - swarmops.ha.docker
   - swarmops.ha.attributes
   - swarmops.ha.attributes.actiongroup_docker
+  - swarmops.ha.attributes.check_and_diff
 options:
   advertise_addr:
     description:
@@ -86,11 +87,6 @@ options:
 notes:
   - Settings not given are left as the swarm has them.
   - Check mode reports what would change and changes nothing.
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 author:
   - swarmops.ha contributors (!UNKNOWN)
 """

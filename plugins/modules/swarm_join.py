@@ -16,6 +16,7 @@ extends_documentation_fragment:
   - swarmops.ha.docker
   - swarmops.ha.attributes
   - swarmops.ha.attributes.actiongroup_docker
+  - swarmops.ha.attributes.check_and_diff
 options:
   state:
     description: V(present) joins, V(absent) leaves.
@@ -53,11 +54,6 @@ options:
     default: 60
 notes:
   - Check mode reports what would change and changes nothing.
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 author:
   - swarmops.ha contributors (!UNKNOWN)
 """

@@ -16,6 +16,7 @@ extends_documentation_fragment:
   - swarmops.ha.docker
   - swarmops.ha.attributes
   - swarmops.ha.attributes.actiongroup_docker
+  - swarmops.ha.attributes.check_and_diff
 options:
   name:
     description: The node's hostname or id.
@@ -52,11 +53,6 @@ options:
     default: false
 notes:
   - Check mode reports the change and makes none; diff shows labels and availability before and after.
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 author:
   - swarmops.ha contributors (!UNKNOWN)
 """

@@ -20,6 +20,7 @@ extends_documentation_fragment:
   - swarmops.ha.docker
   - swarmops.ha.attributes
   - swarmops.ha.attributes.actiongroup_docker
+  - swarmops.ha.attributes.check_and_diff
 options:
   managers:
     description: Host names of the nodes that must be the managers, and no others.
@@ -39,11 +40,6 @@ options:
 notes:
   - Point the module at a manager.
   - Check mode returns the plan and changes nothing.
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 author:
   - swarmops.ha contributors (!UNKNOWN)
 """

@@ -21,6 +21,7 @@ extends_documentation_fragment:
   - swarmops.ha.mount
   - swarmops.ha.attributes
   - swarmops.ha.attributes.actiongroup_docker
+  - swarmops.ha.attributes.check_and_diff
 options:
   name:
     description: Service name.
@@ -258,11 +259,6 @@ notes:
   - Point the module at a manager.
   - Check mode reports the change and the diff and changes nothing. On an engine that is not in a swarm yet (a
     check run of a playbook whose earlier plays would form it), check mode reports the service as new, with a warning.
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 author:
   - swarmops.ha contributors (!UNKNOWN)
 """

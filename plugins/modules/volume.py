@@ -19,6 +19,7 @@ extends_documentation_fragment:
   - swarmops.ha.docker
   - swarmops.ha.attributes
   - swarmops.ha.attributes.actiongroup_docker
+  - swarmops.ha.attributes.check_and_diff
 options:
   name:
     description: The volume's name.
@@ -47,11 +48,6 @@ options:
     default: false
 notes:
   - Check mode reports the change and makes none; diff shows the driver, options and labels.
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
 author:
   - swarmops.ha contributors (!UNKNOWN)
 """
