@@ -67,10 +67,16 @@ def test_a_per_container_disk_limit_holds_on_btrfs(lab):
     small = containers.run("swarmops/lab-app:1", ["sh", "-c", "dd if=/dev/zero of=/fill bs=1M count=10 && sync"],
                            storage_opt={"size": "20M"}, remove=True)
     assert small is not None
-    with pytest.raises(ContainerError) as refused:
+    try:
         containers.run("swarmops/lab-app:1", ["sh", "-c", "dd if=/dev/zero of=/fill bs=1M count=50 && sync"],
                        storage_opt={"size": "20M"}, remove=True)
-    assert b"quota exceeded" in refused.value.stderr.lower() or b"no space left" in refused.value.stderr.lower()
+    except ContainerError as refused:
+        assert b"quota exceeded" in refused.stderr.lower() or b"no space left" in refused.stderr.lower()
+    else:
+        # Seen once in CI (not reproduced since): the evidence for the next time, the node's qgroups and their state.
+        show = "btrfs qgroup show -re /var/lib/docker; cat /sys/fs/btrfs/*/qgroups/inconsistent"
+        qgroups = lab.run("ansible", BTRFS_NODE, "-b", "-m", "ansible.builtin.shell", "-a", show, check=False)
+        pytest.fail(f"50 MiB were written in a container limited to 20M; {BTRFS_NODE}'s qgroups:\n{qgroups}")
 
 
 def test_an_engine_that_will_not_start_is_rolled_back_and_keeps_its_swarm(lab):
