@@ -3,11 +3,13 @@
 
 
 class ModuleDocFragment:
-    # The attributes every module documents. A module extends DOCUMENTATION (the descriptions), then gives the
-    # support with CHECK_AND_DIFF, READ_ONLY or its own attributes; ACTIONGROUP_DOCKER or NO_ACTION_GROUP says whether
-    # module_defaults' group applies.
+    # What every module documents: the author, and the attributes. A module extends DOCUMENTATION (the descriptions),
+    # then gives the support with CHECK_AND_DIFF, CHECK_ONLY, READ_ONLY or its own attributes; ACTIONGROUP_DOCKER or
+    # NO_ACTION_GROUP says whether module_defaults' group applies.
     DOCUMENTATION = r"""
 options: {}
+author:
+  - swarmops.ha contributors (!UNKNOWN)
 attributes:
   check_mode:
     description: Can run in check mode and report whether it would change something, without changing it.
@@ -44,6 +46,16 @@ attributes:
     support: full
   diff_mode:
     support: full
+"""
+
+    # For modules that change something with nothing to show as a diff.
+    CHECK_ONLY = r"""
+options: {}
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
 """
 
     # For modules that only read: nothing to change, nothing to show as a diff.

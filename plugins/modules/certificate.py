@@ -70,8 +70,6 @@ options:
 notes:
   - Check mode reports whether a certificate would be issued or written, and why; diff shows names, expiry and
     issuer, never a key.
-author:
-  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -17,6 +17,7 @@ description:
 extends_documentation_fragment:
   - swarmops.ha.attributes
   - swarmops.ha.attributes.no_action_group
+  - swarmops.ha.attributes.check_only
 options:
   path:
     description: Folder for the report; made when missing.
@@ -33,13 +34,6 @@ options:
     description: Heading of the Markdown report.
     type: str
     default: Failover drill
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-author:
-  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

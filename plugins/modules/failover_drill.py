@@ -96,8 +96,6 @@ attributes:
 notes:
   - V(quorum_loss) leaves the swarm without a leader for a while; the P(swarmops.ha.failover_drill#role) role runs it
     only when asked.
-author:
-  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

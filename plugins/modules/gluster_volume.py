@@ -57,8 +57,6 @@ attributes:
   diff_mode:
     support: partial
     details: Diff shows the volume when it is created or started; peers probed are in RV(probed).
-author:
-  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

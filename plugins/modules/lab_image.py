@@ -17,6 +17,7 @@ description:
 extends_documentation_fragment:
   - swarmops.ha.attributes
   - swarmops.ha.attributes.no_action_group
+  - swarmops.ha.attributes.check_only
 options:
   name:
     description:
@@ -73,13 +74,6 @@ options:
     type: str
 notes:
   - Check mode reports what would be built and loaded, and does neither.
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-author:
-  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -89,8 +89,6 @@ notes:
   - Check mode reports what would change and changes nothing.
   - The lab driver needs the Docker SDK for Python on the controller and a Docker engine it can reach; making a
     base image with C(debootstrap) needs root.
-author:
-  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

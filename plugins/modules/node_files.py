@@ -62,8 +62,6 @@ options:
         type: list
         elements: str
         default: ["*"]
-author:
-  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -51,8 +51,6 @@ options:
         no-change run does not wait for it.
     type: float
     default: 3
-author:
-  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

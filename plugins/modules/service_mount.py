@@ -43,8 +43,6 @@ options:
 notes:
   - Point the module at a manager.
   - With O(state=absent) only each mount's O(mounts[].target) is read.
-author:
-  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -63,8 +63,6 @@ notes:
   - On a swarm node, drain it first and make it active after (P(swarmops.ha.storage#role) does both).
 requirements:
   - the docker CLI on the node
-author:
-  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

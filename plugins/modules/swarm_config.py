@@ -32,8 +32,6 @@ options:
   data:
     description: The content, for example from a template lookup. O(state=present) needs it or O(users).
     type: str
-author:
-  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -26,8 +26,6 @@ options:
     description: Include the count of tasks per state.
     type: bool
     default: true
-author:
-  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

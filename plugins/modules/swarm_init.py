@@ -87,8 +87,6 @@ options:
 notes:
   - Settings not given are left as the swarm has them.
   - Check mode reports what would change and changes nothing.
-author:
-  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -54,8 +54,6 @@ options:
     default: 60
 notes:
   - Check mode reports what would change and changes nothing.
-author:
-  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -53,8 +53,6 @@ options:
     default: false
 notes:
   - Check mode reports the change and makes none; diff shows labels and availability before and after.
-author:
-  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -40,8 +40,6 @@ options:
 notes:
   - Point the module at a manager.
   - Check mode returns the plan and changes nothing.
-author:
-  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

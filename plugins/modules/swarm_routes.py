@@ -57,8 +57,6 @@ options:
       (C(option dontlog-normal)), sparing that work on every request.
     type: bool
     default: false
-author:
-  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

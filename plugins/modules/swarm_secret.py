@@ -32,8 +32,6 @@ options:
   data:
     description: The value, from Ansible Vault or a lookup. O(state=present) needs it or O(users).
     type: str
-author:
-  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -259,8 +259,6 @@ notes:
   - Point the module at a manager.
   - Check mode reports the change and the diff and changes nothing. On an engine that is not in a swarm yet (a
     check run of a playbook whose earlier plays would form it), check mode reports the service as new, with a warning.
-author:
-  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

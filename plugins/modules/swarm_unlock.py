@@ -19,6 +19,7 @@ extends_documentation_fragment:
   - swarmops.ha.docker
   - swarmops.ha.attributes
   - swarmops.ha.attributes.actiongroup_docker
+  - swarmops.ha.attributes.check_only
 options:
   unlock_key:
     description: The swarm's unlock key (C(SWMKEY-1-...)), from a vault.
@@ -30,13 +31,6 @@ options:
     default: 60
 notes:
   - Check mode reports whether the node is locked and changes nothing.
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-author:
-  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -64,8 +64,6 @@ options:
 notes:
   - The times are as good as O(interval) plus one request to the manager. Point O(docker_host) at a manager the
     drill does not take away; set a short O(timeout) so one unanswered request does not hide a change.
-author:
-  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""

@@ -48,8 +48,6 @@ options:
     default: false
 notes:
   - Check mode reports the change and makes none; diff shows the driver, options and labels.
-author:
-  - swarmops.ha contributors (!UNKNOWN)
 """
 
 EXAMPLES = r"""
