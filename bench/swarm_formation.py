@@ -4,10 +4,10 @@ One lab of five machines of its own (bench-node1..5, network swarmops-bench, a t
 site.yml's machines and bootstrap plays. Each round resets the swarm (every node leaves) and forms it three times,
 in turning order: with the shell script (`swarm init`, `join-token`, four `swarm join`, `node promote`, then
 polling `node ls` until both new managers are Reachable, as the swarm_promote module waits), with
-`ansible-playbook playbooks/swarm.yml --tags swarm` (the swarm play; every role of the playbook still validates its
-arguments, as a tagged run does), and with community.docker (bench/community_docker_swarm.yml: docker_swarm,
-docker_node, docker_node_info waiting for the same Reachable managers, over the same TLS). The peer runs with the
-`ansible` package's ansible-playbook from its own virtual environment (--peer-venv), made once with
+`ansible-playbook playbooks/swarm.yml --tags swarm` (the swarm play; the plays include their roles, so only the
+swarm role and its dependency check their arguments), and with community.docker (bench/community_docker_swarm.yml:
+docker_swarm, docker_node, docker_node_info waiting for the same Reachable managers, over the same TLS). The peer
+runs with the `ansible` package's ansible-playbook from its own virtual environment (--peer-venv), made once with
 `python3 -m venv .venv-peer && .venv-peer/bin/pip install ansible 'docker<7'` (community.docker's TLS options need
 an SDK before 7); without it the peer is left out. Each play is then run a second time, which must change nothing.
 It prints the medians and the ratios, writes reports/bench/swarm_formation.md and tears the lab down. It measures,
