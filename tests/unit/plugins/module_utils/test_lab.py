@@ -51,6 +51,28 @@ def test_apt_mirror_reads_deb822_and_one_line_sources(tmp_path):
     assert lab.apt_mirror((str(tmp_path / "none*"),)) is None
 
 
+def test_slim_base_drops_docs_and_apt_leftovers_but_keeps_directories_copyrights_and_programs(tmp_path):
+    root = tmp_path / "rootfs"
+    for path in ("usr/share/doc/bash/README", "usr/share/doc/bash/copyright", "usr/share/man/man1/ls.1.gz",
+                 "usr/share/locale/de/LC_MESSAGES/apt.mo", "var/cache/apt/archives/bash_5.2_amd64.deb",
+                 "var/cache/apt/archives/lock", "var/lib/apt/lists/deb.debian.org_dists_bookworm_Release",
+                 "var/lib/apt/lists/lock", "usr/bin/bash", "usr/share/zoneinfo/UTC"):
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text("x")
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        tar.add(root, arcname=".", filter=lab.slim_member)
+    buf.seek(0)
+    files = {member.name for member in tarfile.open(fileobj=buf).getmembers() if member.isfile()}
+    assert files == {"./usr/share/doc/bash/copyright", "./var/cache/apt/archives/lock", "./var/lib/apt/lists/lock",
+                     "./usr/bin/bash", "./usr/share/zoneinfo/UTC"}
+    buf.seek(0)
+    assert "./usr/share/man/man1" in tarfile.open(fileobj=buf).getnames()  # dpkg still finds its directories
+    assert lab.SLIM_DPKG_CONFIG.splitlines() == [
+        "path-exclude /usr/share/doc/*", "path-exclude /usr/share/man/*", "path-exclude /usr/share/locale/*",
+        "path-exclude /usr/share/info/*", "path-include /usr/share/doc/*/copyright"]
+
+
 def test_recipe_inputs_change_with_base_and_recipe():
     first = lab.recipe_inputs("node", "sha256:aaa")
     assert first == lab.recipe_inputs("node", "sha256:aaa")
