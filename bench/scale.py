@@ -3,8 +3,11 @@
 For each size a lab of its own (scale-node1..N, network swarmops-scale, a temp store) is made and formed by
 `playbooks/swarm.yml` (machines, engines over TLS, the compose alias, init, joins, promotions to three managers)
 from nothing, then the same playbook runs again and must change nothing; the lab is torn down before the next
-size. It prints both times per size and their ratios to the smallest size (T20/T5), writes reports/bench/scale.md,
-and measures, it does not judge: no assertions. A 20-machine lab needs about 4 GiB of memory.
+size. It prints both times per size and their ratios to the smallest size (T20/T5), with the CPU the whole machine
+spent meanwhile (the controller's and the lab machines' processes, all of them this host's) and how busy that kept
+its cores: a ratio of CPU seconds as high as that of the times, at cores near 100% busy, says the machine's CPU, not
+waiting, sets the time. Writes reports/bench/scale.md, and measures, it does not judge: no assertions. A
+20-machine lab needs about 4 GiB of memory.
 
     .venv/bin/python bench/scale.py [--sizes 5 20]
 """
@@ -24,16 +27,31 @@ def lab_vars(size: int) -> dict:
             "machines_driver_options": {"network": "swarmops-scale", "subnet": "172.30.95.0/24"}}
 
 
+def cpu_seconds() -> float:
+    """CPU time the whole machine has spent busy (every core, not idle or waiting on I/O), from /proc/stat."""
+    with open("/proc/stat", encoding="utf-8") as handle:
+        ticks = [int(field) for field in handle.readline().split()[1:9]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def run(env: dict, size: int) -> tuple[float, float, str]:
+    """swarm.yml on the lab of `size` machines: seconds, the machine's CPU seconds meanwhile, and the output."""
+    before = cpu_seconds()
+    seconds, out = playbook(env, book="swarm.yml", lab_vars=lab_vars(size))
+    return seconds, cpu_seconds() - before, out
+
+
 def measure(size: int) -> dict:
     store = tempfile.mkdtemp(prefix="swarmops-scale-")
     env = {**os.environ, "MACHINE_STORAGE_PATH": store, "ANSIBLE_FORCE_COLOR": "0"}
     try:
         say(f"{size} machines: swarm.yml from nothing")
-        new, out = playbook(env, book="swarm.yml", lab_vars=lab_vars(size))
-        say(f"{size} machines: from nothing {new:.1f}s (changed={changed(out)}); the no-change run")
-        again, out = playbook(env, book="swarm.yml", lab_vars=lab_vars(size))
-        result = {"size": size, "new": new, "again": again, "again_changed": changed(out)}
-        say(f"{size} machines: no-change run {again:.1f}s (changed={result['again_changed']})")
+        new, new_cpu, out = run(env, size)
+        say(f"{size} machines: from nothing {new:.1f}s, {new_cpu:.0f} CPU s (changed={changed(out)}); again")
+        again, again_cpu, out = run(env, size)
+        result = {"size": size, "new": new, "new_cpu": new_cpu, "again": again, "again_cpu": again_cpu,
+                  "again_changed": changed(out)}
+        say(f"{size} machines: no-change run {again:.1f}s, {again_cpu:.0f} CPU s (changed={result['again_changed']})")
         return result
     finally:
         say(f"{size} machines: tearing the lab down")
@@ -41,14 +59,21 @@ def measure(size: int) -> dict:
 
 
 def report(rows: list[dict]) -> None:
-    base = rows[0]
+    base, cores = rows[0], os.cpu_count()
+
+    def cells(row: dict, run: str) -> str:
+        return (f"{row[run]:.1f} | {row[run] / base[run]:.2f}x | {row[run + '_cpu']:.0f} | "
+                f"{row[run + '_cpu'] / base[run + '_cpu']:.2f}x | {100 * row[run + '_cpu'] / row[run] / cores:.0f}%")
+
     lines = [f"# swarm.yml at scale, {datetime.datetime.now():%Y-%m-%d %H:%M}", "",
              "From nothing: machines made, engines served over TLS, the compose alias, the swarm formed with three "
-             "managers. No-change: the same playbook again. Ratios are to the smallest size of the same run.", "",
-             "| machines | from nothing s | ratio | no-change s | ratio | no-change changed |",
-             "|---|---|---|---|---|---|",
-             *(f"| {r['size']} | {r['new']:.1f} | {r['new'] / base['new']:.2f}x | {r['again']:.1f} | "
-               f"{r['again'] / base['again']:.2f}x | {r['again_changed']} |" for r in rows)]
+             "managers. No-change: the same playbook again. Ratios are to the smallest size of the same run. CPU s: "
+             f"what the whole machine ({cores} cores) spent meanwhile, the lab machines included; busy: that CPU "
+             "over the time its cores had.", "",
+             "| machines | from nothing s | ratio | CPU s | ratio | busy | no-change s | ratio | CPU s | ratio | busy "
+             "| no-change changed |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|",
+             *(f"| {r['size']} | {cells(r, 'new')} | {cells(r, 'again')} | {r['again_changed']} |" for r in rows)]
     text = "\n".join(lines) + "\n"
     print("\n" + text)
     os.makedirs(os.path.join(REPO, "reports", "bench"), exist_ok=True)
