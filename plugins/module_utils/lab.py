@@ -47,6 +47,7 @@ RELEASES = ("bullseye", "bookworm", "trixie")
 KINDS = ("node", "bare")
 DEFAULT_BASE_IMAGE = "debian:{release}-slim"
 LOCAL_BASE_TAG = "swarmops/lab-base:{release}"
+IMAGES_LOCK_DIR = "/tmp/swarmops-lab-images"
 FIRST_HOST_INDEX = 11
 ENGINE_PORT = 2376
 METRICS_PORT = 9323
@@ -433,6 +434,12 @@ def ensure_image(client, tag: str, recipe: str, base_image: str = DEFAULT_BASE_I
     """Build `tag` from `recipe` unless an image with the same inputs exists; returns what happened."""
     if recipe not in RECIPES:
         raise SwarmopsError(f"recipe: {recipe!r} is not a lab recipe (accepted: {', '.join(sorted(RECIPES))})")
+    # Labs of other stores build on the same engine: two bases made side by side would give a tag two images.
+    with store_lock(IMAGES_LOCK_DIR):
+        return build_unless_current(client, tag, recipe, base_image, check_mode, release)
+
+
+def build_unless_current(client, tag: str, recipe: str, base_image: str, check_mode: bool, release: str) -> dict:
     base, base_made = ensure_base(client, base_image, check_mode, release)
     base_id = image_id(client, base) or "unknown"
     inputs = recipe_inputs(recipe, base_id)
