@@ -61,9 +61,10 @@ def measure(size: int) -> dict:
 def report(rows: list[dict]) -> None:
     base, cores = rows[0], os.cpu_count()
 
-    def cells(row: dict, run: str) -> str:
-        return (f"{row[run]:.1f} | {row[run] / base[run]:.2f}x | {row[run + '_cpu']:.0f} | "
-                f"{row[run + '_cpu'] / base[run + '_cpu']:.2f}x | {100 * row[run + '_cpu'] / row[run] / cores:.0f}%")
+    def cells(row: dict, kind: str) -> str:
+        cpu = kind + "_cpu"
+        return (f"{row[kind]:.1f} | {row[kind] / base[kind]:.2f}x | {row[cpu]:.0f} | "
+                f"{row[cpu] / base[cpu]:.2f}x | {100 * row[cpu] / row[kind] / cores:.0f}%")
 
     lines = [f"# swarm.yml at scale, {datetime.datetime.now():%Y-%m-%d %H:%M}", "",
              "From nothing: machines made, engines served over TLS, the compose alias, the swarm formed with three "
