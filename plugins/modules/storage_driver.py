@@ -53,6 +53,20 @@ options:
     description: Seconds to wait for the engine to answer with the new driver before rolling back.
     type: int
     default: 90
+  btrfs_quota:
+    description:
+      - With O(driver=btrfs), turn on the quota groups of the data root's file system and wait for their scan, so
+        that C(--storage-opt size=) limits hold from the first container; and rescan them when they are marked
+        inconsistent, which stops every limit until a rescan.
+      - Docker turns them on at the first container that asks for a size, without waiting for the scan. On Linux 6
+        that scan races the container, the kernel marks the groups inconsistent when the container's subvolume is
+        dropped, and later containers write past their limit.
+      - Docker's btrfs driver turns the quota groups off whenever the engine stops. The module turns them on again
+        after its own restarts (the rollback's too); after any other restart of the engine (a reboot, an upgrade)
+        they stay off until the next run.
+      - Needs the C(btrfs) command (btrfs-progs) on the node.
+    type: bool
+    default: true
   preflight:
     description: Run the preflight. Turning it off lets a switch the preflight would refuse reach the engine, whose
       failure is then rolled back.
@@ -60,6 +74,7 @@ options:
     default: true
 notes:
   - Check mode runs the preflight, reports the change and the diff of the settings file, and changes nothing.
+  - When only the quota groups need work, the engine is not restarted.
   - On a swarm node, drain it first and make it active after (P(swarmops.ha.storage#role) does both).
 requirements:
   - the docker CLI on the node
@@ -97,6 +112,12 @@ per_container_size:
   description: The driver with these options honours C(--storage-opt size=) per container.
   returned: always
   type: bool
+btrfs_quota:
+  description: What the run did (in check mode, would do) to the data root's quota groups, V(kept), V(turned_on) or
+    V(rescanned).
+  returned: when O(driver=btrfs) and O(btrfs_quota) is true
+  type: str
+  sample: turned_on
 backup:
   description: Where the previous settings were saved (absent when nothing changed).
   returned: changed
@@ -165,6 +186,22 @@ class Node:
             time.sleep(1)
         return None
 
+    def btrfs_quota(self, root: str, act: bool) -> str:
+        btrfs = self.module.get_bin_path("btrfs")
+        if btrfs is None:
+            raise storage.StorageError("btrfs_quota: needs the btrfs command (btrfs-progs) on this node; install it, "
+                                       "or set btrfs_quota to false")
+        rc, dummy, err = self.module.run_command([btrfs, "qgroup", "show", root])
+        if rc != 0 and "quotas not enabled" not in err:
+            raise storage.StorageError(f"btrfs_quota: `btrfs qgroup show {root}` failed: {err.strip()}")
+        action = "turned_on" if rc != 0 else "rescanned" if "inconsistent" in err else "kept"
+        if act and action == "turned_on":
+            self.module.run_command([btrfs, "quota", "enable", root], check_rc=True)
+            self.module.run_command([btrfs, "quota", "rescan", "-W", root], check_rc=True)
+        elif act and action == "rescanned":
+            self.module.run_command([btrfs, "quota", "rescan", "-w", root], check_rc=True)
+        return action
+
 
 def read(path: str) -> str | None:
     if not os.path.exists(path):
@@ -197,6 +234,7 @@ def main():
             path=dict(type="path"),
             service=dict(type="str", default="docker"),
             wait_timeout=dict(type="int", default=90),
+            btrfs_quota=dict(type="bool", default=True),
             preflight=dict(type="bool", default=True),
         ),
         supports_check_mode=True,
@@ -218,17 +256,38 @@ def main():
             except ValueError as exc:
                 raise storage.StorageError(f"path: {path} is not valid JSON ({exc}); fix it before switching") from exc
         wanted = wanted_text(params["settings"], current, params["driver"], params["options"])
+        quota = None
+        if params["driver"] == "btrfs" and params["btrfs_quota"]:
+            quota = node.btrfs_quota(info["DockerRootDir"], act=False)
 
     previous = info["Driver"]
-    settings_change = wanted != (current or "")
-    changed = settings_change or previous != params["driver"]
-    result = dict(changed=changed, previous_driver=previous, driver=params["driver"],
+    switch = wanted != (current or "") or previous != params["driver"]
+    if quota is not None and switch and previous == "btrfs":
+        quota = "turned_on"  # the engine's btrfs driver turns the quota groups off when it stops
+    result = dict(changed=switch or quota not in (None, "kept"), previous_driver=previous, driver=params["driver"],
                   images_reload_needed=previous != params["driver"],
                   per_container_size=granted["per_container_size"],
                   diff={"before": current or "", "after": wanted, "before_header": path, "after_header": path})
-    if not changed or module.check_mode:
+    if quota is not None:
+        result["btrfs_quota"] = quota
+    if not result["changed"] or module.check_mode:
         module.exit_json(**result)
+    failure = None
+    if switch:
+        result["backup"], failure = switch_driver(module, node, path, current, wanted, previous)
+    running = node.info()
+    if quota is not None and running and running["Driver"] == "btrfs":
+        with module_errors(module):
+            result["btrfs_quota"] = node.btrfs_quota(info["DockerRootDir"], act=True)
+    if failure:
+        module.fail_json(msg=failure, **{**result, "driver": previous})
+    module.exit_json(**result)
 
+
+def switch_driver(module, node: Node, path: str, current: str | None, wanted: str, previous: str):
+    """Write the settings and restart the engine; when it does not come back with the driver, restore the settings
+    and restart it again. Returns the backup's path and what failed (None when the switch worked)."""
+    params = module.params
     backup = path + BACKUP_SUFFIX
     if current is None:
         write(backup, MISSING_MARK)
@@ -236,20 +295,19 @@ def main():
         shutil.copy2(path, backup)
     write(path, wanted)
     node.restart(params["service"])
-    if node.wait_driver(params["driver"], params["wait_timeout"]) is None:
-        why = node.why_it_failed(params["service"])
-        if current is None:
-            os.remove(path)
-        else:
-            shutil.copy2(backup, path)
-        node.restart(params["service"])
-        back = node.wait_driver(previous, params["wait_timeout"])
-        module.fail_json(msg=f"driver: the engine did not come back with {params['driver']} within "
-                             f"{params['wait_timeout']}s; the previous settings were restored from {backup} and the "
-                             f"engine {'runs ' + previous + ' again' if back else 'does not answer yet either'}; "
-                             f"the engine said: {why or 'nothing'}",
-                         **{**result, "driver": previous, "changed": True, "backup": backup})
-    module.exit_json(**result, backup=backup)
+    if node.wait_driver(params["driver"], params["wait_timeout"]) is not None:
+        return backup, None
+    why = node.why_it_failed(params["service"])
+    if current is None:
+        os.remove(path)
+    else:
+        shutil.copy2(backup, path)
+    node.restart(params["service"])
+    back = node.wait_driver(previous, params["wait_timeout"])
+    return backup, (f"driver: the engine did not come back with {params['driver']} within {params['wait_timeout']}s; "
+                    f"the previous settings were restored from {backup} and the engine "
+                    f"{'runs ' + previous + ' again' if back else 'does not answer yet either'}; "
+                    f"the engine said: {why or 'nothing'}")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """storage_driver's main() on a fake node: switch once, check mode, the rollback when the engine does not come back,
-and a refusal before any change."""
+quota groups mended without a restart, and a refusal before any change."""
 
 import json
 
@@ -10,10 +10,11 @@ from ansible_collections.swarmops.ha.plugins.modules import storage_driver
 
 
 class FakeNode:
-    """An engine that reads its driver from the settings file when it restarts; `refuses` is a driver it fails on."""
+    """An engine that reads its driver from the settings file when it restarts; `refuses` is a driver it fails on;
+    `quota` is what its btrfs quota groups need."""
 
-    def __init__(self, path, refuses=None):
-        self.path, self.refuses, self.driver, self.restarts = path, refuses, "overlay2", 0
+    def __init__(self, path, refuses=None, quota="kept"):
+        self.path, self.refuses, self.driver, self.restarts, self.quota = path, refuses, "overlay2", 0, quota
 
     def info(self):
         return {"Driver": self.driver, "DockerRootDir": "/var/lib/docker"} if self.driver else None
@@ -23,6 +24,8 @@ class FakeNode:
 
     def restart(self, service):
         self.restarts += 1
+        if self.driver == "btrfs":
+            self.quota = "turned_on"  # Docker's btrfs driver turns the quota groups off when it stops
         wanted = json.loads(self.path.read_text()).get("storage-driver", "overlay2") if self.path.exists() \
             else "overlay2"
         self.driver = None if wanted == self.refuses else wanted
@@ -32,6 +35,12 @@ class FakeNode:
 
     def wait_driver(self, driver, timeout):
         return self.info() if self.driver == driver else None
+
+    def btrfs_quota(self, root, act):
+        needed = self.quota
+        if act:
+            self.quota = "kept"
+        return needed
 
 
 @pytest.fixture
@@ -76,3 +85,27 @@ def test_main_refuses_a_settings_file_that_is_not_json_before_any_change(monkeyp
     refused = run_main(storage_driver.main, {"driver": "btrfs", "path": str(daemon_json)})
     assert isinstance(refused, ModuleFail) and refused.args[0]["msg"].startswith(f"path: {daemon_json} is not valid")
     assert daemon_json.read_text() == "{not json" and node.restarts == 0
+
+
+def test_main_mends_the_quota_groups_without_restarting_an_engine_already_on_btrfs(monkeypatch, daemon_json):
+    node = on_node(monkeypatch, FakeNode(daemon_json))
+    args = {"driver": "btrfs", "path": str(daemon_json)}
+    exit_result(storage_driver.main, args)
+    node.quota = "rescanned"
+    planned = exit_result(storage_driver.main, {**args, "_ansible_check_mode": True})
+    assert planned["changed"] is True and planned["btrfs_quota"] == "rescanned" and node.quota == "rescanned"
+    mended = exit_result(storage_driver.main, args)
+    assert mended["changed"] is True and "backup" not in mended and node.quota == "kept" and node.restarts == 1
+    again = exit_result(storage_driver.main, args)
+    assert again["changed"] is False and again["btrfs_quota"] == "kept"
+    assert "btrfs_quota" not in exit_result(storage_driver.main, {**args, "btrfs_quota": False})
+
+
+def test_main_turns_the_quota_groups_on_again_after_restarting_an_engine_on_btrfs(monkeypatch, daemon_json):
+    node = on_node(monkeypatch, FakeNode(daemon_json))
+    exit_result(storage_driver.main, {"driver": "btrfs", "path": str(daemon_json)})
+    args = {"driver": "btrfs", "options": ["btrfs.min_space=1G"], "path": str(daemon_json)}
+    planned = exit_result(storage_driver.main, {**args, "_ansible_check_mode": True})
+    assert planned["btrfs_quota"] == "turned_on" and node.quota == "kept" and node.restarts == 1
+    switched = exit_result(storage_driver.main, args)
+    assert switched["btrfs_quota"] == "turned_on" and node.quota == "kept" and node.restarts == 2
