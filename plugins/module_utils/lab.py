@@ -295,7 +295,8 @@ RECIPES = {
 
 @contextlib.contextmanager
 def store_lock(store: str):
-    """Serialise lab changes on one store: parallel forks must not build twice or take one address."""
+    """Serialise lab changes under one folder (a store, or the images every store shares): parallel forks and labs
+    must not build twice or take one address."""
     os.makedirs(store, exist_ok=True)
     with open(os.path.join(store, ".lab.lock"), "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
