@@ -19,6 +19,7 @@ import datetime
 import os
 import tempfile
 
+from host_processes import TICKS_PER_SECOND
 from swarm_formation import REPO, changed, playbook, say, teardown
 
 
@@ -31,7 +32,7 @@ def cpu_seconds() -> float:
     """CPU time the whole machine has spent busy (every core, not idle or waiting on I/O), from /proc/stat."""
     with open("/proc/stat", encoding="utf-8") as handle:
         ticks = [int(field) for field in handle.readline().split()[1:9]]
-    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+    return (sum(ticks) - ticks[3] - ticks[4]) / TICKS_PER_SECOND
 
 
 def run(env: dict, size: int) -> tuple[float, float, str]:
