@@ -275,7 +275,7 @@ def main():
     failure = None
     if switch:
         result["backup"], failure = switch_driver(module, node, path, current, wanted, previous)
-    running = node.info()
+    running = node.info() if switch else info
     if quota is not None and running and running["Driver"] == "btrfs":
         with module_errors(module):
             result["btrfs_quota"] = node.btrfs_quota(info["DockerRootDir"], act=True)
