@@ -69,6 +69,8 @@ def test_the_storage_role_switches_a_drained_node_to_btrfs_and_it_runs_tasks_aga
     assert "<toplevel>" in shown and "inconsistent" not in shown and "not enabled" not in shown, shown
     again = recap(lab.playbook("site.yml", *args))
     assert again[BTRFS_NODE]["changed"] == 0
+    checked = recap(lab.playbook("site.yml", *args, "--check"))
+    assert checked[BTRFS_NODE]["changed"] == 0 and checked[BTRFS_NODE]["failed"] == 0
 
 
 def test_quota_groups_turned_off_come_back_on_without_an_engine_restart(lab):
@@ -112,8 +114,8 @@ def test_a_per_container_disk_limit_holds_on_btrfs(lab):
     else:
         # The evidence: the node's qgroups and whether the kernel marked them inconsistent.
         show = "btrfs qgroup show -re /var/lib/docker; cat /sys/fs/btrfs/*/qgroups/inconsistent"
-        qgroups = lab.run("ansible", BTRFS_NODE, "-b", "-m", "ansible.builtin.shell", "-a", show, check=False)
-        pytest.fail(f"50 MiB were written in a container limited to 20M; {BTRFS_NODE}'s qgroups:\n{qgroups}")
+        evidence = lab.run("ansible", BTRFS_NODE, "-b", "-m", "ansible.builtin.shell", "-a", show, check=False)
+        pytest.fail(f"50 MiB were written in a container limited to 20M; {BTRFS_NODE}'s qgroups:\n{evidence}")
 
 
 def test_an_engine_that_will_not_start_is_rolled_back_and_keeps_its_swarm(lab):
