@@ -65,6 +65,9 @@ TMPFS = {"node": {"/run": "rw,exec"}, "bare": {"/run": "rw,exec", "/run/lock": "
 UNCONFINED_SYSTEM_PATHS = {"MaskedPaths": [], "ReadonlyPaths": []}
 FUSE_DEVICE = "/dev/fuse"
 LOOP_CONTROL = "/dev/loop-control"
+# A machine's init stops its engine within 30 s (ENGINE_SCRIPT's stop), then unmounts its data; stop and restart give
+# it longer, so a slow engine stop does not end in a kill before that unmount.
+STOP_TIMEOUT = 45
 
 NODE_PACKAGES = ("docker.io openssh-server python3 sudo iproute2 iptables ca-certificates curl procps "
                  "btrfs-progs kmod less glusterfs-server glusterfs-client")
@@ -771,7 +774,7 @@ def converge_machine(client, store: str, name: str, state: str, options: dict, e
             actions.append("restart" if running else "start")
             if not check_mode:
                 if running:
-                    client.api.restart(container_name(name), timeout=30)
+                    client.api.restart(container_name(name), timeout=STOP_TIMEOUT)
                 else:
                     client.api.start(container_name(name))
             after = "Running"
@@ -783,7 +786,7 @@ def converge_machine(client, store: str, name: str, state: str, options: dict, e
         elif state == "stopped" and running:
             actions.append("stop")
             if not check_mode:
-                client.api.stop(container_name(name), timeout=30)
+                client.api.stop(container_name(name), timeout=STOP_TIMEOUT)
             after = "Stopped"
         else:
             after = before if info is not None else "Stopped"

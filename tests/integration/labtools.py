@@ -7,10 +7,13 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 
 from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
 from ansible_collections.swarmops.ha.plugins.module_utils import machine_store
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError
+from ansible_collections.swarmops.ha.plugins.module_utils.swarm import wait_for
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.path.dirname(sys.executable)
@@ -104,6 +107,31 @@ class Lab:
 
     def engine(self, name):
         return connect(self.connection(name))
+
+    def swarm_node(self, name):
+        """The node of that hostname as the first manager sees it; None when it has no such node."""
+        found = [n for n in self.engine(self.names[0]).api.nodes() if n["Description"]["Hostname"] == name]
+        return found[0] if found else None
+
+    def wait_back_in_swarm(self, name, timeout=90):
+        """Wait until the managers see a restarted machine ready. Once in CI a restarted worker stayed unavailable
+        while its engine answered, and every later test on the shared lab failed (docker/for-linux#209 reports the
+        same after docker-machine start): then warn with the evidence, restart its engine once and wait again."""
+        def ready():
+            return self.swarm_node(name)["Status"]["State"] == "ready"
+        try:
+            wait_for(ready, timeout, f"{name} to be ready in the swarm", interval=2)
+            return
+        except SwarmopsError:
+            status = self.swarm_node(name)["Status"]
+            local = self.engine(name).info()["Swarm"]
+            log = self.run("ansible", name, "-b", "-m", "ansible.builtin.command", "-a",
+                           "tail -n 30 /var/log/docker.log", check=False)
+        warnings.warn(f"{name} was still {status} to the managers {timeout}s after its start, its engine said "
+                      f"{local['LocalNodeState']!r} {local.get('Error')!r}; restarting its engine. Its log:\n{log}",
+                      stacklevel=2)
+        self.run("ansible", name, "-b", "-m", "ansible.builtin.command", "-a", "/etc/init.d/docker restart")
+        wait_for(ready, timeout, f"{name} to be ready in the swarm after its engine restarted", interval=2)
 
     def swarm_secrets(self):
         """The join tokens and, with autolock on, the unlock key, read from the first manager's engine."""

@@ -10,6 +10,7 @@ from labtools import NODES, PREFIX, changed_tasks, recap
 
 from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError, connect
+from ansible_collections.swarmops.ha.plugins.module_utils.swarm import wait_for
 
 
 def test_site_creates_every_machine_without_failure(lab):
@@ -161,9 +162,11 @@ def test_stop_and_start_keep_the_address_and_the_disk(lab):
     assert stopped["changed"] is True and stopped["machine"]["state"] == "Stopped"
     assert not port_open(ip, 2376)
     assert machine(lab, name, "stopped")["changed"] is False
+    wait_for(lambda: lab.swarm_node(name)["Status"]["State"] == "down", 60, f"the managers to see {name} down")
 
     started = machine(lab, name, "started")
     assert started["changed"] is True and started["machine"]["ip"] == ip
+    lab.wait_back_in_swarm(name)
     engine = lab.engine(name)
     assert engine.volumes.get("kept-across-stop").attrs["Labels"] == {"proof": "disk"}
     assert "swarmops/lab-app:1" in {t for image in engine.images.list() for t in image.tags}

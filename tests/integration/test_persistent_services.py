@@ -210,6 +210,7 @@ def test_an_ha_service_keeps_its_data_when_its_node_is_lost(lab):
     finally:
         lab.run("ansible", "localhost", "-m", "swarmops.ha.machine", "-a",
                 json.dumps({"name": node, "state": "started", "storage_path": lab.store}))
+        lab.wait_back_in_swarm(node)
         service_module(lab, "journal", constraints=[])
     wait_for(lambda: catalog(lab, node) == {"repositories": ["app"]}, 120, f"the registry on {node} again",
              interval=3)

@@ -21,12 +21,6 @@ def qgroups(lab, node):
                    "btrfs qgroup show /var/lib/docker 2>&1", check=False)
 
 
-def swarm_node(lab, node):
-    api = lab.engine(lab.names[0]).api
-    found = [n for n in api.nodes() if n["Description"]["Hostname"] == node]
-    return found[0] if found else None
-
-
 @pytest.mark.parametrize("node, args, message", [
     (BTRFS_NODE, {"driver": "floppy"}, "driver: 'floppy' is not a storage driver this module knows"),
     (BTRFS_NODE, {"driver": "overlay2", "options": ["overlay2.size=1G"]},
@@ -57,7 +51,7 @@ def test_the_storage_role_switches_a_drained_node_to_btrfs_and_it_runs_tasks_aga
     engine = lab.engine(BTRFS_NODE)
     assert engine.info()["Driver"] == "btrfs"
     assert {"swarmops/lab-app:1", "swarmops/lab-registry:2"} <= {t for i in engine.images.list() for t in i.tags}
-    node = swarm_node(lab, BTRFS_NODE)
+    node = lab.swarm_node(BTRFS_NODE)
     assert (node["Spec"]["Availability"], node["Status"]["State"]) == ("active", "ready")
     # The registry is global: its task comes back to the node, on the new driver.
     wait_for(lambda: [t for t in lab.engine(lab.names[0]).api.tasks(filters={"service": "registry",
@@ -126,7 +120,7 @@ def test_an_engine_that_will_not_start_is_rolled_back_and_keeps_its_swarm(lab):
     engine = lab.engine(BTRFS_NODE)
     assert engine.info()["Driver"] == "btrfs"
     assert engine.info()["Swarm"]["LocalNodeState"] == "active"
-    wait_for(lambda: swarm_node(lab, BTRFS_NODE)["Status"]["State"] == "ready", 60,
+    wait_for(lambda: lab.swarm_node(BTRFS_NODE)["Status"]["State"] == "ready", 60,
              f"{BTRFS_NODE} to be ready in the swarm again")
     failed, result = lab.module("storage_driver", {"driver": "btrfs"}, host=BTRFS_NODE, on_node=True)
     assert not failed and result["changed"] is False, (result, qgroups(lab, BTRFS_NODE))
