@@ -62,7 +62,7 @@ def unchanged(files: list, prune: list, output: str) -> bool:
     lines = output.splitlines()
     if len(lines) < len(files):
         return False
-    for item, line in zip(files, lines):
+    for item, line in zip(files, lines[:len(files)], strict=True):
         fields = line.split(" ")
         content = item.get("content")
         if len(fields) != 3 or fields[0] != "file" or not isinstance(content, str):

@@ -28,7 +28,7 @@ def node(tmp_path):
 
 
 def test_files_as_asked_and_nothing_to_prune_need_no_module(node):
-    _, files, prune = node
+    files, prune = node[1:]
     rc, out = look(files, prune)
     assert rc == 0 and unchanged(files, prune, out)
 
@@ -63,12 +63,12 @@ def test_files_the_patterns_do_not_match_and_a_missing_folder_are_left_alone(nod
 @pytest.mark.parametrize("output", ["", "file none\nfile none\nfolder\n", "file 644 abc\nfile 600 abc\nfolder\n",
                                     "something else\n"])
 def test_an_output_it_does_not_expect_runs_the_module(node, output):
-    _, files, prune = node
+    files, prune = node[1:]
     assert not unchanged(files, prune, output)
 
 
 def test_a_look_whose_folder_listing_fails_runs_the_module(node, tmp_path):
-    _, files, prune = node
+    files, prune = node[1:]
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     (bin_dir / "find").write_text("#!/bin/sh\necho 'find: unknown predicate -printf' >&2\nexit 1\n")
