@@ -1,0 +1,117 @@
+"""The run users wait for most: site.yml when nothing is to change, this tree against a baseline revision, in turns.
+
+Runs on the lab `make run` made (the default inventory and store, `--nodes` machines). The baseline revision
+(`--baseline`, any git revision) is checked out in a temporary git worktree with its own collection link; then
+`ansible-playbook playbooks/site.yml -e lab_nodes=N` runs from the baseline and from this tree in turn, `--rounds`
+times, and each run must report changed=0 on every host (else the bench stops). It prints the medians of the time and
+of the CPU the whole machine spent meanwhile (the lab machines' processes are this host's too), this tree's ratios to
+the baseline, and the slowest tasks of each tree's last run, from ansible-core's junit callback (a task's time is its
+slowest host's), and writes reports/bench/no_change.md. It measures, it does not judge: no assertions.
+
+    make run && .venv/bin/python bench/no_change.py --baseline 9742f3d [--rounds 3] [--nodes 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import datetime
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+
+from scale import cpu_seconds
+from swarm_formation import BIN, REPO, changed, say, timed
+
+
+def worktree(revision: str, folder: str) -> str:
+    """The revision checked out in `folder`, with the link that makes it the collection, as the checkout has."""
+    subprocess.run(["git", "-C", REPO, "worktree", "add", "--detach", folder, revision], check=True,
+                   capture_output=True)
+    link = os.path.join(folder, ".collections", "ansible_collections", "swarmops")
+    os.makedirs(link)
+    os.symlink("../../..", os.path.join(link, "ha"))
+    return folder
+
+
+def slowest_tasks(junit_dir: str, count: int = 10) -> list[tuple[str, float]]:
+    """The tasks of a run's junit report, by their slowest host's time (a task met again in a loop adds up)."""
+    per_host = collections.defaultdict(float)
+    for name in os.listdir(junit_dir):
+        for case in ET.parse(os.path.join(junit_dir, name)).getroot().iter("testcase"):
+            host, _, task = case.get("name", "").partition("] ")
+            per_host[(task, host)] += float(case.get("time", 0))
+    tasks = collections.defaultdict(float)
+    for (task, _host), seconds in per_host.items():
+        tasks[task] = max(tasks[task], seconds)
+    return sorted(tasks.items(), key=lambda item: -item[1])[:count]
+
+
+def run(tree: str, nodes: int, junit_dir: str) -> tuple[float, float]:
+    """site.yml from `tree` on the lab: seconds and the machine's CPU seconds; it must change nothing."""
+    for name in os.listdir(junit_dir):
+        os.unlink(os.path.join(junit_dir, name))
+    env = {**os.environ, "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_CALLBACKS_ENABLED": "ansible.builtin.junit",
+           "JUNIT_OUTPUT_DIR": junit_dir}
+    before = cpu_seconds()
+    seconds, out = timed([os.path.join(BIN, "ansible-playbook"), "playbooks/site.yml", "-e", f"lab_nodes={nodes}"],
+                         tree, env, f"site.yml from {tree}")
+    cpu = cpu_seconds() - before
+    if changed(out):
+        sys.exit(f"site.yml from {tree} changed {changed(out)} thing(s): the lab is not the one it leaves; "
+                 "run `make run` first")
+    return seconds, cpu
+
+
+def report(baseline: str, rows: dict, tasks: dict, nodes: int) -> None:
+    medians = {tree: (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs))
+               for tree, runs in rows.items()}
+    (base_s, base_cpu), (this_s, this_cpu) = medians["baseline"], medians["this tree"]
+    lines = [f"# site.yml with nothing to change, {datetime.datetime.now():%Y-%m-%d %H:%M}", "",
+             f"{nodes} lab machines, {len(rows['this tree'])} runs from each tree in turn, medians. CPU s: what the "
+             f"whole machine ({os.cpu_count()} cores) spent meanwhile, the lab machines included. Baseline: "
+             f"`{baseline}`.", "",
+             "| tree | s | CPU s | runs (s) |", "|---|---|---|---|",
+             *(f"| {tree} | {medians[tree][0]:.1f} | {medians[tree][1]:.1f} | "
+               f"{', '.join(f'{s:.1f}' for s, _ in runs)} |" for tree, runs in rows.items()),
+             "", f"This tree over the baseline: **{this_s / base_s:.2f}x** the time, **{this_cpu / base_cpu:.2f}x** "
+             "the CPU.", ""]
+    for tree, slowest in tasks.items():
+        lines += [f"Slowest tasks, {tree} (last run; a task's time is its slowest host's):", "",
+                  "| task | s |", "|---|---|", *(f"| {task} | {seconds:.2f} |" for task, seconds in slowest), ""]
+    text = "\n".join(lines)
+    print("\n" + text)
+    os.makedirs(os.path.join(REPO, "reports", "bench"), exist_ok=True)
+    with open(os.path.join(REPO, "reports", "bench", "no_change.md"), "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--baseline", required=True, help="the git revision to compare with")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--nodes", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="swarmops-no-change-") as work:
+        trees = {"baseline": worktree(args.baseline, os.path.join(work, "baseline")), "this tree": REPO}
+        junit = {tree: os.path.join(work, f"junit-{index}") for index, tree in enumerate(trees)}
+        for folder in junit.values():
+            os.makedirs(folder)
+        rows = {tree: [] for tree in trees}
+        try:
+            for round_ in range(1, args.rounds + 1):
+                for tree, path in trees.items():
+                    seconds, cpu = run(path, args.nodes, junit[tree])
+                    rows[tree].append((seconds, cpu))
+                    say(f"round {round_}/{args.rounds}, {tree}: {seconds:.1f} s, {cpu:.1f} CPU s, changed=0")
+            report(args.baseline, rows, {tree: slowest_tasks(junit[tree]) for tree in trees}, args.nodes)
+        finally:
+            subprocess.run(["git", "-C", REPO, "worktree", "remove", "--force", trees["baseline"]], check=False,
+                           capture_output=True)
+
+
+if __name__ == "__main__":
+    main()
