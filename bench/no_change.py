@@ -38,16 +38,18 @@ def worktree(revision: str, folder: str) -> str:
 
 
 def slowest_tasks(junit_dir: str, count: int = 10) -> list[tuple[str, float]]:
-    """The tasks of a run's junit report, by their slowest host's time (a task met again in a loop adds up)."""
+    """The tasks of a run's junit report (play, then task), by their slowest host's time (a task met again in a
+    loop adds up), named without their play."""
     per_host = collections.defaultdict(float)
     for name in os.listdir(junit_dir):
         for case in ET.parse(os.path.join(junit_dir, name)).getroot().iter("testcase"):
-            host, _, task = case.get("name", "").partition("] ")
-            per_host[(task, host)] += float(case.get("time", 0))
+            host, _, play_task = case.get("name", "").partition("] ")
+            per_host[(play_task, host)] += float(case.get("time", 0))
     tasks = collections.defaultdict(float)
     for (task, _host), seconds in per_host.items():
         tasks[task] = max(tasks[task], seconds)
-    return sorted(tasks.items(), key=lambda item: -item[1])[:count]
+    slowest = sorted(tasks.items(), key=lambda item: -item[1])[:count]
+    return [(play_task.partition(": ")[2] or play_task, seconds) for play_task, seconds in slowest]
 
 
 def run(tree: str, nodes: int, junit_dir: str) -> tuple[float, float]:
@@ -55,7 +57,7 @@ def run(tree: str, nodes: int, junit_dir: str) -> tuple[float, float]:
     for name in os.listdir(junit_dir):
         os.unlink(os.path.join(junit_dir, name))
     env = {**os.environ, "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_CALLBACKS_ENABLED": "ansible.builtin.junit",
-           "JUNIT_OUTPUT_DIR": junit_dir}
+           "JUNIT_OUTPUT_DIR": junit_dir, "JUNIT_HIDE_TASK_ARGUMENTS": "true"}
     before = cpu_seconds()
     seconds, out = timed([os.path.join(BIN, "ansible-playbook"), "playbooks/site.yml", "-e", f"lab_nodes={nodes}"],
                          tree, env, f"site.yml from {tree}")
