@@ -43,7 +43,7 @@ def slowest_tasks(junit_dir: str, count: int = 10) -> list[tuple[str, float]]:
     per_host = collections.defaultdict(float)
     for name in os.listdir(junit_dir):
         for case in ET.parse(os.path.join(junit_dir, name)).getroot().iter("testcase"):
-            host, _, play_task = case.get("name", "").partition("] ")
+            host, play_task = case.get("name", "").partition("] ")[::2]
             per_host[(play_task, host)] += float(case.get("time", 0))
     tasks = collections.defaultdict(float)
     for (task, _host), seconds in per_host.items():
@@ -78,7 +78,7 @@ def report(baseline: str, rows: dict, tasks: dict, nodes: int) -> None:
              f"`{baseline}`.", "",
              "| tree | s | CPU s | runs (s) |", "|---|---|---|---|",
              *(f"| {tree} | {medians[tree][0]:.1f} | {medians[tree][1]:.1f} | "
-               f"{', '.join(f'{s:.1f}' for s, _ in runs)} |" for tree, runs in rows.items()),
+               f"{', '.join(f'{seconds:.1f}' for seconds, _cpu in runs)} |" for tree, runs in rows.items()),
              "", f"This tree over the baseline: **{this_s / base_s:.2f}x** the time, **{this_cpu / base_cpu:.2f}x** "
              "the CPU.", ""]
     for tree, slowest in tasks.items():
