@@ -24,7 +24,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 
 from scale import cpu_seconds
-from swarm_formation import BIN, REPO, changed, say, timed
+from swarm_formation import BIN, REPO, changed, say, timed, write_report
 
 
 def worktree(revision: str, folder: str) -> str:
@@ -84,11 +84,7 @@ def report(baseline: str, rows: dict, tasks: dict, nodes: int) -> None:
     for tree, slowest in tasks.items():
         lines += [f"Slowest tasks, {tree} (last run; a task's time is its slowest host's):", "",
                   "| task | s |", "|---|---|", *(f"| {task} | {seconds:.2f} |" for task, seconds in slowest), ""]
-    text = "\n".join(lines)
-    print("\n" + text)
-    os.makedirs(os.path.join(REPO, "reports", "bench"), exist_ok=True)
-    with open(os.path.join(REPO, "reports", "bench", "no_change.md"), "w", encoding="utf-8") as handle:
-        handle.write(text)
+    write_report("no_change.md", "\n".join(lines))
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ import os
 import tempfile
 
 from host_processes import TICKS_PER_SECOND
-from swarm_formation import REPO, changed, playbook, say, teardown
+from swarm_formation import changed, playbook, say, teardown, write_report
 
 
 def lab_vars(size: int) -> dict:
@@ -76,11 +76,7 @@ def report(rows: list[dict]) -> None:
              "| no-change changed |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|",
              *(f"| {r['size']} | {cells(r, 'new')} | {cells(r, 'again')} | {r['again_changed']} |" for r in rows)]
-    text = "\n".join(lines) + "\n"
-    print("\n" + text)
-    os.makedirs(os.path.join(REPO, "reports", "bench"), exist_ok=True)
-    with open(os.path.join(REPO, "reports", "bench", "scale.md"), "w", encoding="utf-8") as handle:
-        handle.write(text)
+    write_report("scale.md", "\n".join(lines) + "\n")
 
 
 def main() -> None:

@@ -66,6 +66,14 @@ def say(text: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
 
 
+def write_report(name: str, text: str) -> None:
+    """Print a bench's report and keep it as reports/bench/<name>."""
+    print("\n" + text)
+    os.makedirs(os.path.join(REPO, "reports", "bench"), exist_ok=True)
+    with open(os.path.join(REPO, "reports", "bench", name), "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
 def timed(command: list[str], cwd: str, env: dict, what: str) -> tuple[float, str]:
     """Seconds and stdout of a command that must succeed (else the bench stops, showing the end of its output)."""
     start = time.perf_counter()
@@ -206,11 +214,7 @@ def report(rows: list[dict], hows: list[str]) -> None:
         lines += ["", f"The project's play against community.docker: from nothing "
                       f"**{median['ansible'] / median['community.docker']:.2f}x**, second run "
                       f"**{median['ansible second'] / median['community.docker second']:.2f}x** (below 1: faster)."]
-    text = "\n".join(lines) + "\n"
-    print("\n" + text)
-    os.makedirs(os.path.join(REPO, "reports", "bench"), exist_ok=True)
-    with open(os.path.join(REPO, "reports", "bench", "swarm_formation.md"), "w", encoding="utf-8") as handle:
-        handle.write(text)
+    write_report("swarm_formation.md", "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
