@@ -38,10 +38,10 @@ else:
     SECOND_PREFIX, SECOND_SUBNET = "it-second", "172.30.94.0/24"
 SECOND_LAB_VARS = {"lab_nodes": NODES, "machines_prefix": SECOND_PREFIX,
                    "machines_driver_options": {"network": f"swarmops-{SECOND_PREFIX}", "subnet": SECOND_SUBNET}}
-# The pytest-xdist groups of the modules on the servers' lab and on the second lab: each its own worker, beside the
-# shared lab's. The labs wait on engines and alerts for much of a run; three chains keep two cores busy.
-SERVERS_LAB = "servers_lab"
-SECOND_LAB = "second_lab"
+# The pytest-xdist group of the modules on the servers' lab and on the second lab: one worker takes them in file
+# order, so the servers' lab (a module's) is gone before the second lab (the session's) is built, and no more than
+# two labs run at once. Two groups let a worker build the second lab first and keep it up beside the servers' lab.
+OTHER_LABS = "other_labs"
 
 
 class Lab:
