@@ -50,6 +50,15 @@ def failure_message(exc: BaseException, what: str = "") -> str | None:
 
 
 @contextlib.contextmanager
+def named_errors(what: str):
+    """Work on one of several objects a module acts on: its errors become a SwarmopsError prefixed with `what`."""
+    try:
+        yield
+    except (SwarmopsError, DockerException, OSError) as exc:
+        raise SwarmopsError(failure_message(exc, what)) from exc
+
+
+@contextlib.contextmanager
 def module_errors(module, what: str = ""):
     """Run a module's work; turn the collection's, the SDK's and the OS's errors into fail_json at its edge."""
     try:

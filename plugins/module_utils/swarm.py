@@ -138,16 +138,25 @@ def plan_managers(nodes: list[dict], names: list[str] | None = None, count: int 
     return plan
 
 
+def poll_delays(interval: float):
+    """The pauses between polls: 0.1 s doubling up to `interval`, since most waits (a promotion to Reachable takes
+    about 0.6 s) end within the first second, and longer ones need no closer look."""
+    delay = min(0.1, interval)
+    while True:
+        yield delay
+        delay = min(delay * 2, interval)
+
+
 def wait_for(check, timeout: float, what: str, interval: float = 0.5):
     """Poll check() until it returns something truthy; SwarmopsError naming `what` after timeout seconds."""
     deadline = time.monotonic() + timeout
-    while True:
+    for delay in poll_delays(interval):
         result = check()
         if result:
             return result
         if time.monotonic() > deadline:
             raise SwarmopsError(f"timed out after {int(timeout)}s waiting for {what}")
-        time.sleep(interval)
+        time.sleep(delay)
 
 
 def wait_for_ca_rotation(api, old_root: str, timeout: float) -> None:

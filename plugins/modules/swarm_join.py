@@ -52,8 +52,50 @@ options:
     description: Seconds to wait for the node to be active in the swarm after joining.
     type: int
     default: 60
+  engines:
+    description:
+      - Several engines to join (or make leave) in one module run, all at once, instead of this module's own
+        connection. For nodes driven from the controller (C(tcp://) engines, as docker-machine's), this is one
+        module run for all of them instead of one for each; the roles do so.
+      - Each item is an engine with its own connection options, named and defaulted as this module's; O(timeout)
+        and O(api_version), and the other options, are the module's. The result is then RV(nodes).
+      - Every item is checked before any engine is asked anything.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: The key of this engine's result in RV(nodes), for example its inventory host.
+        type: str
+        required: true
+      advertise_addr:
+        description: O(advertise_addr) for this engine's node; the module's when not set.
+        type: str
+      docker_host:
+        description: O(docker_host) of this engine.
+        type: str
+        default: unix:///var/run/docker.sock
+      tls:
+        description: O(tls) for this engine.
+        type: bool
+        default: false
+      validate_certs:
+        description: O(validate_certs) for this engine.
+        type: bool
+        default: false
+      ca_path:
+        description: O(ca_path) for this engine.
+        type: path
+      client_cert:
+        description: O(client_cert) for this engine.
+        type: path
+      client_key:
+        description: O(client_key) for this engine.
+        type: path
 notes:
   - Check mode reports what would change and changes nothing.
+  - With O(engines), an engine that cannot be joined does not fail the module, and the others are joined all the
+    same. Its result in RV(nodes) has C(error), the message it would have failed with. The C(swarmops.ha.swarm)
+    role runs the module again for such a node alone, so only that host fails.
 """
 
 EXAMPLES = r"""
@@ -67,29 +109,122 @@ EXAMPLES = r"""
     remote_addrs: ["{{ hostvars['node1'].swarm_advertise_addr }}"]
     join_token: "{{ hostvars['node1'].swarm_tokens.worker }}"
     advertise_addr: "{{ swarm_advertise_addr }}"
+
+- name: Join two docker-machine machines in one module run on the controller
+  swarmops.ha.swarm_join:
+    remote_addrs: ["{{ hostvars['node1'].swarm_advertise_addr }}"]
+    join_token: "{{ hostvars['node1'].swarm_tokens.worker }}"
+    engines:
+      - "{{ hostvars['node2'] | swarmops.ha.docker_connection_options
+        | combine({'name': 'node2', 'advertise_addr': hostvars['node2'].swarm_advertise_addr}) }}"
+      - "{{ hostvars['node3'] | swarmops.ha.docker_connection_options
+        | combine({'name': 'node3', 'advertise_addr': hostvars['node3'].swarm_advertise_addr}) }}"
+  delegate_to: localhost
+  run_once: true
 """
 
 RETURN = r"""
+nodes:
+  description:
+    - With O(engines), each engine's result by its name; C(actions), RV(node_id) and RV(local_state) as without
+      O(engines), or C(error) for an engine that could not be joined.
+  returned: when O(engines) is set
+  type: dict
+  sample: {"node2": {"actions": ["join"], "node_id": "hzxo4dcbp6wprjpuwdeac4u9i", "local_state": "active"}}
 node_id:
   description: This node's id in the swarm (empty when it left, or in check mode before joining).
-  returned: always
+  returned: without O(engines)
   type: str
 local_state:
   description: The engine's swarm state afterwards (active, inactive; as it would be in check mode).
-  returned: always
+  returned: without O(engines)
   type: str
 """
+
+import concurrent.futures
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.swarmops.ha.plugins.module_utils import swarm as swarm_lib
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect, docker_spec
-from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError, module_errors
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DEFAULT_DOCKER_HOST, connect, docker_spec
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError, module_errors, named_errors
 
 
 def in_swarm_of(local: dict, remote_addrs: list[str]) -> bool:
     managers = {m.get("Addr") for m in local.get("RemoteManagers") or []}
     return bool(managers & {swarm_lib.normalise_addr(a) for a in remote_addrs})
+
+
+ENGINE_OPTIONS = dict(
+    name=dict(type="str", required=True),
+    advertise_addr=dict(type="str"),
+    docker_host=dict(type="str", default=DEFAULT_DOCKER_HOST),
+    tls=dict(type="bool", default=False),
+    validate_certs=dict(type="bool", default=False),
+    ca_path=dict(type="path"),
+    client_cert=dict(type="path"),
+    client_key=dict(type="path"),
+)
+
+
+def engine_params(params: dict, engine: dict) -> dict:
+    """The module's options for one item of engines: its own connection, the module's other options."""
+    return {**params, **{k: v for k, v in engine.items() if k != "advertise_addr" or v is not None}}
+
+
+def join(params: dict, check_mode: bool) -> dict:
+    """Join one engine (or make it leave) as the options say: what was done, and its state before and after."""
+    api = swarm_lib.SwarmAPI(connect(params))
+    local = api.unlocked_local()
+    state = local.get("LocalNodeState", "inactive")
+    actions = []
+    if params["state"] == "absent":
+        if state != "inactive":
+            actions.append("leave")
+    elif state == "inactive":
+        actions.append("join")
+    elif not in_swarm_of(local, params["remote_addrs"]):
+        if not params["leave_other_swarm"]:
+            managers = ", ".join(m.get("Addr", "") for m in local.get("RemoteManagers") or [])
+            raise SwarmopsError(f"remote_addrs: this node is in another swarm (managers {managers}); "
+                                f"set leave_other_swarm: true to leave it and join this one")
+        actions += ["leave", "join"]
+    if not check_mode:
+        for action in actions:
+            if action == "leave":
+                api.leave(force=params["force"])
+            else:
+                api.join(params["remote_addrs"], params["join_token"], params["listen_addr"],
+                         params["advertise_addr"], params["data_path_addr"])
+                swarm_lib.wait_for(lambda: api.local().get("LocalNodeState") == "active",
+                                   params["wait_timeout"], "the node to be active in the swarm")
+        local = api.local()
+    after = "inactive" if params["state"] == "absent" else "active"
+    return {"actions": actions, "before": state,
+            "node_id": local.get("NodeID", "") if after == "active" else "",
+            "local_state": after if check_mode else local.get("LocalNodeState", "")}
+
+
+def join_engines(params: dict, check_mode: bool) -> dict:
+    """join() on every item of engines at once; an engine that fails has its error in its result."""
+    names = [engine["name"] for engine in params["engines"]]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise SwarmopsError(f"engines: each name must be given once; {', '.join(twice)} given more than once")
+    engines = {engine["name"]: engine_params(params, engine) for engine in params["engines"]}
+    for name, engine in engines.items():
+        with named_errors(f"engines ({name})"):
+            swarm_lib.check_join_options(engine, check_mode)
+
+    def join_named(name):
+        try:
+            with named_errors(name):
+                return join(engines[name], check_mode)
+        except SwarmopsError as exc:
+            return {"error": str(exc), "actions": [], "before": None}
+
+    with concurrent.futures.ThreadPoolExecutor(min(len(engines), 32) or 1) as pool:
+        return dict(zip(engines, pool.map(join_named, engines)))
 
 
 def main():
@@ -104,43 +239,26 @@ def main():
             leave_other_swarm=dict(type="bool", default=False),
             force=dict(type="bool", default=False),
             wait_timeout=dict(type="int", default=60),
+            engines=dict(type="list", elements="dict", options=ENGINE_OPTIONS),
         ),
         required_if=[("state", "present", ["remote_addrs", "join_token"])],
         supports_check_mode=True,
     )
     params = module.params
     with module_errors(module, "swarm_join"):
+        if params["engines"] is not None:
+            nodes = join_engines(params, module.check_mode)
+            done = {name: n for name, n in nodes.items() if "error" not in n}
+            module.exit_json(changed=any(n["actions"] for n in done.values()),
+                             nodes={name: {k: v for k, v in n.items() if k != "before"} for name, n in nodes.items()},
+                             diff={"before": {name: {"local_state": n["before"]} for name, n in done.items()},
+                                   "after": {name: {"local_state": n["local_state"]} for name, n in done.items()}})
         swarm_lib.check_join_options(params, module.check_mode)
-        api = swarm_lib.SwarmAPI(connect(params))
-        local = api.unlocked_local()
-        state = local.get("LocalNodeState", "inactive")
-        actions = []
-        if params["state"] == "absent":
-            if state != "inactive":
-                actions.append("leave")
-        elif state == "inactive":
-            actions.append("join")
-        elif not in_swarm_of(local, params["remote_addrs"]):
-            if not params["leave_other_swarm"]:
-                managers = ", ".join(m.get("Addr", "") for m in local.get("RemoteManagers") or [])
-                raise SwarmopsError(f"remote_addrs: this node is in another swarm (managers {managers}); "
-                                    f"set leave_other_swarm: true to leave it and join this one")
-            actions += ["leave", "join"]
-        if not module.check_mode:
-            for action in actions:
-                if action == "leave":
-                    api.leave(force=params["force"])
-                else:
-                    api.join(params["remote_addrs"], params["join_token"], params["listen_addr"],
-                             params["advertise_addr"], params["data_path_addr"])
-                    swarm_lib.wait_for(lambda: api.local().get("LocalNodeState") == "active",
-                                       params["wait_timeout"], "the node to be active in the swarm")
-            local = api.local()
+        node = join(params, module.check_mode)
         after = "inactive" if params["state"] == "absent" else "active"
-        module.exit_json(changed=bool(actions), actions=actions,
-                         node_id=local.get("NodeID", "") if after == "active" else "",
-                         local_state=after if module.check_mode else local.get("LocalNodeState", ""),
-                         diff={"before": {"local_state": state}, "after": {"local_state": after}})
+        module.exit_json(changed=bool(node["actions"]), actions=node["actions"], node_id=node["node_id"],
+                         local_state=node["local_state"],
+                         diff={"before": {"local_state": node["before"]}, "after": {"local_state": after}})
 
 
 if __name__ == "__main__":

@@ -1,3 +1,5 @@
+import itertools
+
 import pytest
 
 from ansible_collections.swarmops.ha.plugins.module_utils import swarm
@@ -112,6 +114,12 @@ def test_wait_for_returns_the_first_truthy_answer_and_times_out():
     assert swarm.wait_for(lambda: next(answers), 5, "x", interval=0) == "ok"
     with pytest.raises(SwarmopsError, match="timed out after 0s waiting for the leader"):
         swarm.wait_for(lambda: False, 0, "the leader", interval=0)
+
+
+def test_poll_delays_start_short_and_double_up_to_the_interval():
+    assert list(itertools.islice(swarm.poll_delays(0.5), 6)) == [0.1, 0.2, 0.4, 0.5, 0.5, 0.5]
+    assert list(itertools.islice(swarm.poll_delays(1), 6)) == [0.1, 0.2, 0.4, 0.8, 1, 1]
+    assert list(itertools.islice(swarm.poll_delays(0), 2)) == [0, 0]
 
 
 @pytest.mark.parametrize("addr, expected", [("192.0.2.1", "192.0.2.1:2377"), ("192.0.2.1:4000", "192.0.2.1:4000")])

@@ -2,7 +2,7 @@
 leave_other_swarm, and leaving."""
 
 import pytest
-from module_harness import ModuleExit, ModuleFail, on_engine, run_main
+from module_harness import FakeClient, ModuleExit, ModuleFail, on_engine, run_main
 
 from ansible_collections.swarmops.ha.plugins.modules import swarm_join
 
@@ -74,3 +74,47 @@ def test_bad_options_are_refused_before_the_engine(monkeypatch, args, message):
     engine = Engine()
     outcome = run(monkeypatch, engine, args)
     assert isinstance(outcome, ModuleFail) and message in outcome.args[0]["msg"] and engine.calls == []
+
+
+def on_engines(monkeypatch, engines):
+    """Each engine of `engines` (docker_host -> Engine) where the module connects with that docker_host."""
+    on_engine(monkeypatch, swarm_join, None)
+    monkeypatch.setattr(swarm_join, "connect", lambda params: FakeClient(engines[params["docker_host"]]))
+
+
+ENGINES = [{"name": "node4", "docker_host": "tcp://192.0.2.14:2376", "advertise_addr": "192.0.2.14"},
+           {"name": "node5", "docker_host": "tcp://192.0.2.15:2376"}]
+
+
+def test_engines_join_in_one_run_each_with_its_own_connection_and_address(monkeypatch):
+    node4, node5 = Engine(), Engine("active", [MANAGER])
+    on_engines(monkeypatch, {"tcp://192.0.2.14:2376": node4, "tcp://192.0.2.15:2376": node5})
+    args = {"remote_addrs": [MANAGER], "join_token": TOKEN, "advertise_addr": "192.0.2.99", "engines": ENGINES}
+    planned = run_main(swarm_join.main, {**args, "_ansible_check_mode": True}).args[0]
+    assert planned["changed"] is True and node4.calls == []
+    assert planned["nodes"]["node4"]["actions"] == ["join"] and planned["nodes"]["node5"]["actions"] == []
+    done = run_main(swarm_join.main, args).args[0]
+    assert node4.calls == [("join", (MANAGER,), "192.0.2.14")] and node5.calls == []
+    assert done["nodes"]["node4"] == {"actions": ["join"], "node_id": "w4", "local_state": "active"}
+    assert done["diff"] == {"before": {"node4": {"local_state": "inactive"}, "node5": {"local_state": "active"}},
+                            "after": {"node4": {"local_state": "active"}, "node5": {"local_state": "active"}}}
+    again = run_main(swarm_join.main, args).args[0]
+    assert again["changed"] is False and len(node4.calls) == 1
+
+
+def test_engines_are_all_checked_before_any_joins_and_one_that_fails_leaves_the_others_joined(monkeypatch):
+    node4, node5 = Engine(), Engine("active", ["198.51.100.7:2377"])
+    on_engines(monkeypatch, {"tcp://192.0.2.14:2376": node4, "tcp://192.0.2.15:2376": node5})
+    args = {"remote_addrs": [MANAGER], "join_token": TOKEN}
+    bad = [ENGINES[0], {**ENGINES[1], "advertise_addr": "192.0.2.15:notaport"}]
+    refused = run_main(swarm_join.main, {**args, "engines": bad})
+    assert isinstance(refused, ModuleFail) and "engines (node5): advertise_addr" in refused.args[0]["msg"]
+    assert node4.calls == []
+    other_swarm = run_main(swarm_join.main, {**args, "engines": ENGINES}).args[0]
+    assert other_swarm["nodes"]["node5"] == {
+        "error": "node5: remote_addrs: this node is in another swarm (managers 198.51.100.7:2377); set "
+                 "leave_other_swarm: true to leave it and join this one", "actions": []}
+    assert other_swarm["changed"] is True and other_swarm["nodes"]["node4"]["local_state"] == "active"
+    assert node4.calls == [("join", (MANAGER,), "192.0.2.14")] and node5.calls == []
+    twice = run_main(swarm_join.main, {**args, "engines": [ENGINES[0], ENGINES[0]]})
+    assert "engines: each name must be given once; node4 given more than once" in twice.args[0]["msg"]
