@@ -54,3 +54,45 @@ notes:
   - The engine's certificate must name the address in O(docker_host) (docker-machine and the lab driver put the
     machine's IP in it); Docker SDK 7 has no way to expect another host name, so there is no C(tls_hostname).
 """
+
+    # A module's `engines`: several engines in one run, as the roles use it for the nodes driven from the controller.
+    ENGINES = r"""
+options:
+  engines:
+    description:
+      - Several engines to act on in one module run, all at once, instead of this module's own connection. For nodes
+        driven from the controller (C(tcp://) engines, as docker-machine's), this is one module run for all of them
+        instead of one for each; the roles do so, with the filter P(swarmops.ha.docker_connection_options#filter).
+      - Each item is an engine with its own connection options, named and defaulted as this module's; O(timeout),
+        O(api_version) and the other options are the module's.
+      - The result is then C(engines), each engine's result by its name. An engine that fails does not fail the
+        module, nor stop the others; its result is C(error), the message it would have failed with.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: The key of this engine's result, for example its inventory host.
+        type: str
+        required: true
+      docker_host:
+        description: O(docker_host) of this engine.
+        type: str
+        default: unix:///var/run/docker.sock
+      tls:
+        description: O(tls) for this engine.
+        type: bool
+        default: false
+      validate_certs:
+        description: O(validate_certs) for this engine.
+        type: bool
+        default: false
+      ca_path:
+        description: O(ca_path) for this engine.
+        type: path
+      client_cert:
+        description: O(client_cert) for this engine.
+        type: path
+      client_key:
+        description: O(client_key) for this engine.
+        type: path
+"""

@@ -4,12 +4,18 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 from urllib.parse import urlparse
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.swarmops.ha.plugins.module_utils.errors import DockerException, SwarmopsError, describe
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import (
+    DockerException,
+    SwarmopsError,
+    describe,
+    named_errors,
+)
 
 try:
     import docker
@@ -37,6 +43,17 @@ DOCKER_ARGUMENT_SPEC = dict(
     tls=dict(type="bool", default=False, fallback=(env_fallback, ["DOCKER_TLS"])),
     validate_certs=dict(type="bool", default=False, aliases=["tls_verify"],
                         fallback=(env_fallback, ["DOCKER_TLS_VERIFY"])),
+)
+
+# An item of a module's `engines` option (doc fragment swarmops.ha.docker.ENGINES): one engine and its own connection.
+ENGINE_SPEC = dict(
+    name=dict(type="str", required=True),
+    docker_host=dict(type="str", default=DEFAULT_DOCKER_HOST),
+    tls=dict(type="bool", default=False),
+    validate_certs=dict(type="bool", default=False),
+    ca_path=dict(type="path"),
+    client_cert=dict(type="path"),
+    client_key=dict(type="path"),
 )
 
 
@@ -110,3 +127,22 @@ def inspect(inspect_call, ref: str) -> dict | None:
         return inspect_call(ref)
     except NotFound:
         return None
+
+
+def each_engine(params: dict, engines: list[dict], work) -> dict:
+    """work(options) on every item of `engines` at once, each with its own connection and the module's other options:
+    {name: what work returned, or {"error": its failure message}}."""
+    names = [engine["name"] for engine in engines]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise SwarmopsError(f"engines: each name must be given once; {', '.join(twice)} given more than once")
+
+    def run(engine):
+        try:
+            with named_errors(engine["name"]):
+                return work({**params, **engine})
+        except SwarmopsError as exc:
+            return {"error": str(exc)}
+
+    with concurrent.futures.ThreadPoolExecutor(min(len(engines), 32) or 1) as pool:
+        return dict(zip(names, pool.map(run, engines)))

@@ -58,13 +58,13 @@ options:
         connection. For nodes driven from the controller (C(tcp://) engines, as docker-machine's), this is one
         module run for all of them instead of one for each; the roles do so.
       - Each item is an engine with its own connection options, named and defaulted as this module's; O(timeout)
-        and O(api_version), and the other options, are the module's. The result is then RV(nodes).
+        and O(api_version), and the other options, are the module's. The result is then RV(engines).
       - Every item is checked before any engine is asked anything.
     type: list
     elements: dict
     suboptions:
       name:
-        description: The key of this engine's result in RV(nodes), for example its inventory host.
+        description: The key of this engine's result in RV(engines), for example its inventory host.
         type: str
         required: true
       advertise_addr:
@@ -94,7 +94,7 @@ options:
 notes:
   - Check mode reports what would change and changes nothing.
   - With O(engines), an engine that cannot be joined does not fail the module, and the others are joined all the
-    same. Its result in RV(nodes) has C(error), the message it would have failed with. The C(swarmops.ha.swarm)
+    same. Its result in RV(engines) has C(error), the message it would have failed with. The C(swarmops.ha.swarm)
     role runs the module again for such a node alone, so only that host fails.
 """
 
@@ -124,7 +124,7 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-nodes:
+engines:
   description:
     - With O(engines), each engine's result by its name; C(actions), RV(node_id) and RV(local_state) as without
       O(engines), or C(error) for an engine that could not be joined.
@@ -141,35 +141,21 @@ local_state:
   type: str
 """
 
-import concurrent.futures
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.swarmops.ha.plugins.module_utils import swarm as swarm_lib
-from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DEFAULT_DOCKER_HOST, connect, docker_spec
+from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import (
+    ENGINE_SPEC,
+    connect,
+    docker_spec,
+    each_engine,
+)
 from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError, module_errors, named_errors
 
 
 def in_swarm_of(local: dict, remote_addrs: list[str]) -> bool:
     managers = {m.get("Addr") for m in local.get("RemoteManagers") or []}
     return bool(managers & {swarm_lib.normalise_addr(a) for a in remote_addrs})
-
-
-ENGINE_OPTIONS = dict(
-    name=dict(type="str", required=True),
-    advertise_addr=dict(type="str"),
-    docker_host=dict(type="str", default=DEFAULT_DOCKER_HOST),
-    tls=dict(type="bool", default=False),
-    validate_certs=dict(type="bool", default=False),
-    ca_path=dict(type="path"),
-    client_cert=dict(type="path"),
-    client_key=dict(type="path"),
-)
-
-
-def engine_params(params: dict, engine: dict) -> dict:
-    """The module's options for one item of engines: its own connection, the module's other options."""
-    return {**params, **{k: v for k, v in engine.items() if k != "advertise_addr" or v is not None}}
 
 
 def join(params: dict, check_mode: bool) -> dict:
@@ -206,25 +192,13 @@ def join(params: dict, check_mode: bool) -> dict:
 
 
 def join_engines(params: dict, check_mode: bool) -> dict:
-    """join() on every item of engines at once; an engine that fails has its error in its result."""
-    names = [engine["name"] for engine in params["engines"]]
-    twice = sorted({name for name in names if names.count(name) > 1})
-    if twice:
-        raise SwarmopsError(f"engines: each name must be given once; {', '.join(twice)} given more than once")
-    engines = {engine["name"]: engine_params(params, engine) for engine in params["engines"]}
-    for name, engine in engines.items():
-        with named_errors(f"engines ({name})"):
-            swarm_lib.check_join_options(engine, check_mode)
-
-    def join_named(name):
-        try:
-            with named_errors(name):
-                return join(engines[name], check_mode)
-        except SwarmopsError as exc:
-            return {"error": str(exc), "actions": [], "before": None}
-
-    with concurrent.futures.ThreadPoolExecutor(min(len(engines), 32) or 1) as pool:
-        return dict(zip(engines, pool.map(join_named, engines)))
+    """join() on every item of engines at once, each checked first; an engine that fails has its error instead."""
+    engines = [dict(engine, advertise_addr=engine["advertise_addr"] or params["advertise_addr"])
+               for engine in params["engines"]]
+    for engine in engines:
+        with named_errors(f"engines ({engine['name']})"):
+            swarm_lib.check_join_options({**params, **engine}, check_mode)
+    return each_engine(params, engines, lambda options: join(options, check_mode))
 
 
 def main():
@@ -239,7 +213,7 @@ def main():
             leave_other_swarm=dict(type="bool", default=False),
             force=dict(type="bool", default=False),
             wait_timeout=dict(type="int", default=60),
-            engines=dict(type="list", elements="dict", options=ENGINE_OPTIONS),
+            engines=dict(type="list", elements="dict", options=dict(ENGINE_SPEC, advertise_addr=dict(type="str"))),
         ),
         required_if=[("state", "present", ["remote_addrs", "join_token"])],
         supports_check_mode=True,
@@ -250,7 +224,7 @@ def main():
             nodes = join_engines(params, module.check_mode)
             done = {name: n for name, n in nodes.items() if "error" not in n}
             module.exit_json(changed=any(n["actions"] for n in done.values()),
-                             nodes={name: {k: v for k, v in n.items() if k != "before"} for name, n in nodes.items()},
+                             engines={name: {k: v for k, v in n.items() if k != "before"} for name, n in nodes.items()},
                              diff={"before": {name: {"local_state": n["before"]} for name, n in done.items()},
                                    "after": {name: {"local_state": n["local_state"]} for name, n in done.items()}})
         swarm_lib.check_join_options(params, module.check_mode)

@@ -1,7 +1,7 @@
 """swarm_info's main() against a fake engine: a worker says only what it is; a manager gives nodes, quorum,
 services with their running tasks, and the problems a drill would refuse to start on."""
 
-from module_harness import exit_result, on_engine
+from module_harness import FakeClient, ModuleFail, exit_result, on_engine, run_main
 from test_swarm_node import node
 
 from ansible_collections.swarmops.ha.plugins.modules import swarm_info
@@ -60,3 +60,23 @@ def test_a_down_node_is_a_problem_and_its_task_does_not_count(monkeypatch):
 def test_a_worker_says_only_what_it_is(monkeypatch):
     result = info(monkeypatch, Engine(manager=False))
     assert set(result) == {"changed", "local"} and result["local"]["engine_version"] == "26.1.5"
+
+
+class Unreachable(Engine):
+    def info(self):
+        raise OSError("connection refused")
+
+
+def test_engines_are_read_in_one_run_and_one_that_fails_has_its_error_beside_the_others(monkeypatch):
+    engines = {"tcp://192.0.2.11:2376": Engine(), "tcp://192.0.2.14:2376": Engine(manager=False),
+               "tcp://192.0.2.15:2376": Unreachable()}
+    on_engine(monkeypatch, swarm_info, None)
+    monkeypatch.setattr(swarm_info, "connect", lambda params: FakeClient(engines[params["docker_host"]]))
+    items = [{"name": name, "docker_host": address} for name, address in zip(["node1", "node4", "node5"], engines)]
+    result = exit_result(swarm_info.main, {"services": False, "tasks": False, "engines": items})
+    assert result["changed"] is False and set(result["engines"]) == {"node1", "node4", "node5"}
+    assert result["engines"]["node1"]["quorum"]["managers"] == 3
+    assert result["engines"]["node4"] == {"local": {**result["engines"]["node1"]["local"], "is_manager": False}}
+    assert result["engines"]["node5"] == {"error": "node5: connection refused"}
+    twice = run_main(swarm_info.main, {"engines": [items[0], items[0]]})
+    assert isinstance(twice, ModuleFail) and "engines: each name must be given once; node1" in twice.args[0]["msg"]

@@ -92,10 +92,10 @@ def test_engines_join_in_one_run_each_with_its_own_connection_and_address(monkey
     args = {"remote_addrs": [MANAGER], "join_token": TOKEN, "advertise_addr": "192.0.2.99", "engines": ENGINES}
     planned = run_main(swarm_join.main, {**args, "_ansible_check_mode": True}).args[0]
     assert planned["changed"] is True and node4.calls == []
-    assert planned["nodes"]["node4"]["actions"] == ["join"] and planned["nodes"]["node5"]["actions"] == []
+    assert planned["engines"]["node4"]["actions"] == ["join"] and planned["engines"]["node5"]["actions"] == []
     done = run_main(swarm_join.main, args).args[0]
     assert node4.calls == [("join", (MANAGER,), "192.0.2.14")] and node5.calls == []
-    assert done["nodes"]["node4"] == {"actions": ["join"], "node_id": "w4", "local_state": "active"}
+    assert done["engines"]["node4"] == {"actions": ["join"], "node_id": "w4", "local_state": "active"}
     assert done["diff"] == {"before": {"node4": {"local_state": "inactive"}, "node5": {"local_state": "active"}},
                             "after": {"node4": {"local_state": "active"}, "node5": {"local_state": "active"}}}
     again = run_main(swarm_join.main, args).args[0]
@@ -111,10 +111,10 @@ def test_engines_are_all_checked_before_any_joins_and_one_that_fails_leaves_the_
     assert isinstance(refused, ModuleFail) and "engines (node5): advertise_addr" in refused.args[0]["msg"]
     assert node4.calls == []
     other_swarm = run_main(swarm_join.main, {**args, "engines": ENGINES}).args[0]
-    assert other_swarm["nodes"]["node5"] == {
+    assert other_swarm["engines"]["node5"] == {
         "error": "node5: remote_addrs: this node is in another swarm (managers 198.51.100.7:2377); set "
-                 "leave_other_swarm: true to leave it and join this one", "actions": []}
-    assert other_swarm["changed"] is True and other_swarm["nodes"]["node4"]["local_state"] == "active"
+                 "leave_other_swarm: true to leave it and join this one"}
+    assert other_swarm["changed"] is True and other_swarm["engines"]["node4"]["local_state"] == "active"
     assert node4.calls == [("join", (MANAGER,), "192.0.2.14")] and node5.calls == []
     twice = run_main(swarm_join.main, {**args, "engines": [ENGINES[0], ENGINES[0]]})
     assert "engines: each name must be given once; node4 given more than once" in twice.args[0]["msg"]
