@@ -72,7 +72,9 @@ def test_engines_are_read_in_one_run_and_one_that_fails_has_its_error_beside_the
                "tcp://192.0.2.15:2376": Unreachable()}
     on_engine(monkeypatch, swarm_info, None)
     monkeypatch.setattr(swarm_info, "connect", lambda params: FakeClient(engines[params["docker_host"]]))
-    items = [{"name": name, "docker_host": address} for name, address in zip(["node1", "node4", "node5"], engines)]
+    items = [{"name": "node1", "docker_host": "tcp://192.0.2.11:2376"},
+             {"name": "node4", "docker_host": "tcp://192.0.2.14:2376"},
+             {"name": "node5", "docker_host": "tcp://192.0.2.15:2376"}]
     result = exit_result(swarm_info.main, {"services": False, "tasks": False, "engines": items})
     assert result["changed"] is False and set(result["engines"]) == {"node1", "node4", "node5"}
     assert result["engines"]["node1"]["quorum"]["managers"] == 3
