@@ -159,7 +159,7 @@ def in_swarm_of(local: dict, remote_addrs: list[str]) -> bool:
 
 
 def join(params: dict, check_mode: bool) -> dict:
-    """Join one engine (or make it leave) as the options say: what was done, and its state before and after."""
+    """Join one engine (or make it leave) as the options say: the module's result for it, with its diff."""
     api = swarm_lib.SwarmAPI(connect(params))
     local = api.unlocked_local()
     state = local.get("LocalNodeState", "inactive")
@@ -186,9 +186,9 @@ def join(params: dict, check_mode: bool) -> dict:
                                    params["wait_timeout"], "the node to be active in the swarm")
         local = api.local()
     after = "inactive" if params["state"] == "absent" else "active"
-    return {"actions": actions, "before": state,
-            "node_id": local.get("NodeID", "") if after == "active" else "",
-            "local_state": after if check_mode else local.get("LocalNodeState", "")}
+    return {"actions": actions, "node_id": local.get("NodeID", "") if after == "active" else "",
+            "local_state": after if check_mode else local.get("LocalNodeState", ""),
+            "diff": {"before": {"local_state": state}, "after": {"local_state": after}}}
 
 
 def join_engines(params: dict, check_mode: bool) -> dict:
@@ -222,17 +222,13 @@ def main():
     with module_errors(module, "swarm_join"):
         if params["engines"] is not None:
             nodes = join_engines(params, module.check_mode)
-            done = {name: n for name, n in nodes.items() if "error" not in n}
-            module.exit_json(changed=any(n["actions"] for n in done.values()),
-                             engines={name: {k: v for k, v in n.items() if k != "before"} for name, n in nodes.items()},
-                             diff={"before": {name: {"local_state": n["before"]} for name, n in done.items()},
-                                   "after": {name: {"local_state": n["local_state"]} for name, n in done.items()}})
+            diffs = {name: node.pop("diff") for name, node in nodes.items() if "error" not in node}
+            module.exit_json(changed=any(nodes[name]["actions"] for name in diffs), engines=nodes,
+                             diff={side: {name: diff[side] for name, diff in diffs.items()}
+                                   for side in ("before", "after")})
         swarm_lib.check_join_options(params, module.check_mode)
         node = join(params, module.check_mode)
-        after = "inactive" if params["state"] == "absent" else "active"
-        module.exit_json(changed=bool(node["actions"]), actions=node["actions"], node_id=node["node_id"],
-                         local_state=node["local_state"],
-                         diff={"before": {"local_state": node["before"]}, "after": {"local_state": after}})
+        module.exit_json(changed=bool(node["actions"]), **node)
 
 
 if __name__ == "__main__":
