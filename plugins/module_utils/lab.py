@@ -176,7 +176,7 @@ RECIPES = {
         "FROM {base}\n"
         "ENV DEBIAN_FRONTEND=noninteractive\n"
         f"RUN apt-get update && apt-get install -y --no-install-recommends {NODE_PACKAGES} \\\n"
-        " && rm -rf /var/lib/apt/lists/* /etc/ssh/ssh_host_*\n"
+        " && apt-get clean && rm -rf /var/lib/apt/lists/* /etc/ssh/ssh_host_*\n"
         f"RUN useradd -m -s /bin/bash -g docker {SSH_USER} \\\n"
         f" && install -d -m 700 -o {SSH_USER} /home/{SSH_USER}/.ssh \\\n"
         f" && echo '{SSH_USER} ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/{SSH_USER} \\\n"
@@ -194,7 +194,7 @@ RECIPES = {
         "FROM {base}\n"
         "ENV DEBIAN_FRONTEND=noninteractive container=docker\n"
         f"RUN apt-get update && apt-get install -y --no-install-recommends {BARE_PACKAGES} \\\n"
-        " && rm -rf /var/lib/apt/lists/* /etc/ssh/ssh_host_*\n"
+        " && apt-get clean && rm -rf /var/lib/apt/lists/* /etc/ssh/ssh_host_*\n"
         f"RUN useradd -m -s /bin/bash {SSH_USER} \\\n"
         f" && install -d -m 700 -o {SSH_USER} /home/{SSH_USER}/.ssh \\\n"
         f" && echo '{SSH_USER} ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/{SSH_USER} \\\n"
@@ -288,7 +288,7 @@ RECIPES = {
     "compose": (
         "FROM {base}\n"
         "RUN apt-get update && apt-get install -y --no-install-recommends docker-compose \\\n"
-        " && rm -rf /var/lib/apt/lists/*\n"
+        " && apt-get clean && rm -rf /var/lib/apt/lists/*\n"
         "WORKDIR /app\n"
         'ENTRYPOINT ["docker-compose"]\n',
         {},

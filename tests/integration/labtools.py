@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 import warnings
 
 from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
@@ -63,11 +64,11 @@ class Lab:
                 print(f"\n$ {' '.join(args)}", flush=True)
                 proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL)
-                lines = []
+                lines, started = [], time.monotonic()
                 for line in proc.stdout:
                     lines.append(line)
                     if line.startswith(("TASK", "PLAY", "changed", "ok:", "fatal", "failed")) or "=>" in line:
-                        print("  " + line.rstrip()[:160], flush=True)
+                        print(f"  {time.monotonic() - started:5.0f}s {line.rstrip()[:160]}", flush=True)
                 proc.wait()
                 out = "".join(lines)
                 returncode = proc.returncode
