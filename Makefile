@@ -29,15 +29,15 @@ run: setup engine
 	mkdir -p "$${MACHINE_STORAGE_PATH:-$$HOME/.docker/machine}"
 	$(BIN)/ansible-playbook playbooks/site.yml -e lab_nodes=$(LAB_NODES)
 
-# Labs side by side: the Molecule scenarios (log in reports/ci/molecule.log), and pytest's three workers, one on each
-# lab: the shared integration lab, the ordinary servers' lab, the second lab. Fails when either part fails.
+# Labs side by side: the Molecule scenarios (log in reports/ci/molecule.log), and pytest's two workers, one on the
+# shared integration lab and one on the ordinary servers' lab and the second lab. Fails when either part fails.
 # Molecule ends well before pytest, so its controller runs niced: on a busy machine pytest's longer path goes first.
 test: setup engine
 	@mkdir -p reports/ci
 	@echo "molecule test --all runs beside pytest; its log: reports/ci/molecule.log"
 	@started=$$(date +%s); { nice -n 10 $(MAKE) --no-print-directory molecule; scenarios=$$?; \
 	  echo "molecule took $$(( $$(date +%s) - started )) s"; exit $$scenarios; } >reports/ci/molecule.log 2>&1 & molecule=$$!; \
-	$(BIN)/python -m pytest tests/unit tests/integration -n 3 --dist loadgroup $(PYTEST_ARGS); tests=$$?; \
+	$(BIN)/python -m pytest tests/unit tests/integration -n 2 --dist loadgroup $(PYTEST_ARGS); tests=$$?; \
 	wait $$molecule; scenarios=$$?; \
 	echo "--- molecule (exit $$scenarios), the end of reports/ci/molecule.log:"; tail -n 25 reports/ci/molecule.log; \
 	exit $$(( tests || scenarios ))
@@ -46,7 +46,7 @@ unit: setup
 	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
 
 integration: setup engine
-	$(BIN)/python -m pytest tests/integration -n 3 --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/integration -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 molecule: setup engine
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/molecule test --all

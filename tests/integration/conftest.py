@@ -11,7 +11,7 @@ from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import conn
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items):
     """Under pytest-xdist (--dist loadgroup), every test of the shared lab runs in one worker, in order; the modules
-    on the other labs are groups SERVERS_LAB and SECOND_LAB (labtools) and run beside it."""
+    on the other labs (the servers', the second lab) are group OTHER_LABS and run beside it."""
     for item in items:
         if "lab" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("xdist_group"):
             item.add_marker(pytest.mark.xdist_group("lab"))
@@ -40,7 +40,7 @@ def lab(tmp_path_factory, request, host_engine):
 
 @pytest.fixture(scope="session")
 def second_lab(tmp_path_factory, request, host_engine):
-    """The second lab's modules (pytest-xdist group SECOND_LAB) take it as their lab."""
+    """The second lab's modules (in pytest-xdist group OTHER_LABS, after the servers' module) take it as their lab."""
     with new_lab(str(tmp_path_factory.mktemp("second-store")), request.config, host_engine, SECOND_LAB_VARS) as the_lab:
         the_lab.playbook("site.yml", live=True)
         yield the_lab

@@ -39,10 +39,10 @@ else:
     SECOND_PREFIX, SECOND_SUBNET = "it-second", "172.30.94.0/24"
 SECOND_LAB_VARS = {"lab_nodes": NODES, "machines_prefix": SECOND_PREFIX,
                    "machines_driver_options": {"network": f"swarmops-{SECOND_PREFIX}", "subnet": SECOND_SUBNET}}
-# The pytest-xdist groups beside the shared lab's ("lab"): the servers' module, and the modules on the second lab.
-# Each group runs in one worker, in file order, so the three labs are built side by side.
-SERVERS_LAB = "servers_lab"
-SECOND_LAB = "second_lab"
+# The pytest-xdist group of the modules on the servers' lab and on the second lab: one worker takes them in file
+# order, so the servers' lab (a module's) is gone before the second lab (the session's) is built, and no more than
+# two labs run at once. Two groups let a worker build the second lab first and keep it up beside the servers' lab.
+OTHER_LABS = "other_labs"
 
 
 class Lab:

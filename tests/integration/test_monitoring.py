@@ -1,27 +1,18 @@
-"""Monitoring on the second lab: the Prometheus, Alertmanager and node-exporter services that site.yml runs, the
-engines' metrics, alerts when a machine goes away, and the configuration checked before it replaces the running one.
-The second lab runs these before the security play locks it."""
+"""Monitoring on the lab: the Prometheus, Alertmanager and node-exporter services that site.yml runs, the engines'
+metrics, alerts when a machine goes away, and the configuration checked before it replaces the running one."""
 
 import http.client
 import json
 import time
 import urllib.parse
 
-import pytest
-from labtools import SECOND_LAB, recap
+from labtools import recap
 
 from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
 
 MANAGERS = 3
 PROMETHEUS = "prometheus.swarmops.test"
 ALERTMANAGER = "alertmanager.swarmops.test"
-
-pytestmark = pytest.mark.xdist_group(SECOND_LAB)
-
-
-@pytest.fixture(scope="module")
-def lab(second_lab):
-    return second_lab
 
 
 def address(lab, name):

@@ -14,7 +14,7 @@ import time
 import browser
 import pytest
 import yaml
-from labtools import PREFIX, ROOT, SERVERS_LAB, Lab, leaked, recap, remove_stale_machines
+from labtools import OTHER_LABS, PREFIX, ROOT, Lab, leaked, recap, remove_stale_machines
 from labtools import SUBNET as SHARED_SUBNET
 
 from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
@@ -50,7 +50,7 @@ with open(os.path.join(ROOT, "roles", "machines", "defaults", "main.yml"), encod
     # The images the lab's inventory runs, as the machines role makes them for lab machines.
     LAB_IMAGES = {image["name"]: image["recipe"] for image in yaml.safe_load(defaults)["machines_lab_images"]}
 
-pytestmark = pytest.mark.xdist_group(SERVERS_LAB)
+pytestmark = pytest.mark.xdist_group(OTHER_LABS)
 
 
 def make_machine(client, store, machine, release, state="started"):

@@ -1,25 +1,17 @@
 """Services that keep their data: the registry, each mount type, limits, bad input, and a node lost under an HA
-service. site.yml (run by the second_lab fixture) made the distributed volume, the registry and the journal service;
-these run before the security play locks the registry."""
+service. site.yml (run by the lab fixture) made the distributed volume, the registry and the journal service."""
 
 import json
 import time
 import uuid
 
 import pytest
-from labtools import SECOND_LAB, recap
+from labtools import recap
 
 from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
 from ansible_collections.swarmops.ha.plugins.module_utils.swarm import wait_for
 
 MIB = 1024 ** 2
-
-pytestmark = pytest.mark.xdist_group(SECOND_LAB)
-
-
-@pytest.fixture(scope="module")
-def lab(second_lab):
-    return second_lab
 
 
 def manager(lab):

@@ -13,7 +13,7 @@ import threading
 import time
 
 import pytest
-from labtools import SECOND_LAB, leaked, recap
+from labtools import OTHER_LABS, leaked, recap
 
 from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
 
@@ -22,7 +22,7 @@ HOST = "secure.swarmops.test"
 TAG = f"localhost:5000/private:{secrets.token_hex(4)}"
 
 
-pytestmark = pytest.mark.xdist_group(SECOND_LAB)
+pytestmark = pytest.mark.xdist_group(OTHER_LABS)
 
 
 @pytest.fixture(scope="module")

@@ -1,15 +1,15 @@
 """Failover drills on the second lab: playbooks/drill.yml takes real machines and engines away and measures the
-recovery. The second lab (pytest-xdist group SECOND_LAB) lets them run beside the shared lab's tests."""
+recovery. The second lab (pytest-xdist group OTHER_LABS) lets them run beside the shared lab's tests."""
 
 import json
 import xml.etree.ElementTree as ET
 
 import pytest
-from labtools import SECOND_LAB, leaked, recap
+from labtools import OTHER_LABS, leaked, recap
 
 from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
 
-pytestmark = pytest.mark.xdist_group(SECOND_LAB)
+pytestmark = pytest.mark.xdist_group(OTHER_LABS)
 
 
 @pytest.fixture(scope="module")
