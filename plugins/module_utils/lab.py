@@ -298,7 +298,7 @@ RECIPES = {
 
 @contextlib.contextmanager
 def store_lock(store: str):
-    """Serialise lab changes under one folder (a store, or the images every store shares): parallel forks and labs
+    """Serialise lab changes under one folder (a store, or an image every store shares): parallel forks and labs
     must not build twice or take one address."""
     os.makedirs(store, exist_ok=True)
     with open(os.path.join(store, ".lab.lock"), "w") as handle:
@@ -310,6 +310,12 @@ def store_lock(store: str):
 
 
 # --- images -------------------------------------------------------------------------------------
+
+
+def image_lock(tag: str):
+    """Serialise the making of one image among the labs and forks that share this engine (each would build it, and
+    the tag would end on one of the builds); other images are made side by side."""
+    return store_lock(os.path.join(IMAGES_LOCK_DIR, re.sub(r"[^\w.-]", "_", tag)))
 
 
 def recipe_inputs(recipe: str, base_id: str) -> str:
@@ -407,17 +413,19 @@ def ensure_base(client, base_image: str, check_mode: bool = False, release: str 
     local_tag = LOCAL_BASE_TAG.format(release=release)
     if image_id(client, base_image):
         return base_image, False
-    if image_id(client, local_tag):
-        return local_tag, False
     if check_mode:
-        return base_image, True
-    repo, dummy, tag = base_image.partition(":")
-    try:
-        client.api.pull(repo, tag=tag or "latest")
-        return base_image, True
-    except Exception:  # noqa: BLE001 - no registry: fall back to a base made here
-        debootstrap_base(client, local_tag, suite=release)
-        return local_tag, True
+        return (local_tag, False) if image_id(client, local_tag) else (base_image, True)
+    # Two images of one release made side by side would each make this base, and the tag would end on one of them.
+    with image_lock(local_tag):
+        if image_id(client, local_tag):
+            return local_tag, False
+        repo, dummy, tag = base_image.partition(":")
+        try:
+            client.api.pull(repo, tag=tag or "latest")
+            return base_image, True
+        except Exception:  # noqa: BLE001 - no registry: fall back to a base made here
+            debootstrap_base(client, local_tag, suite=release)
+            return local_tag, True
 
 
 def build_context(recipe: str, base: str) -> io.BytesIO:
@@ -438,8 +446,7 @@ def ensure_image(client, tag: str, recipe: str, base_image: str = DEFAULT_BASE_I
     """Build `tag` from `recipe` unless an image with the same inputs exists; returns what happened."""
     if recipe not in RECIPES:
         raise SwarmopsError(f"recipe: {recipe!r} is not a lab recipe (accepted: {', '.join(sorted(RECIPES))})")
-    # Labs of other stores build on the same engine: two bases made side by side would give a tag two images.
-    with store_lock(IMAGES_LOCK_DIR):
+    with image_lock(tag):
         return build_unless_current(client, tag, recipe, base_image, check_mode, release)
 
 

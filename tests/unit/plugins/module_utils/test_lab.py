@@ -1,6 +1,9 @@
+import concurrent.futures
 import io
 import json
 import tarfile
+import threading
+import time
 
 import pytest
 
@@ -186,6 +189,50 @@ def test_pull_image_takes_the_tag_after_the_last_colon_unless_it_is_a_registry_p
 
     lab.pull_image(Client, ref)
     assert Client.api.pulled == pulled
+
+
+
+class BuildingEngineAPI:
+    """An engine with no registry, whose builds of two images only finish once both have started."""
+
+    def __init__(self):
+        self.tags, self.builds = {}, []
+        self.both_building = threading.Barrier(2, timeout=10)
+
+    def inspect_image(self, ref):
+        if ref not in self.tags:
+            raise lab.NotFound(ref)
+        return {"Id": f"sha256:{ref}", "Config": {"Labels": self.tags[ref]}}
+
+    def pull(self, repository, tag):
+        raise lab.NotFound(f"{repository}:{tag}")
+
+    def build(self, tag, labels, **_):
+        self.builds.append(tag)
+        self.both_building.wait()
+        self.tags[tag] = labels
+        yield {"stream": "built"}
+
+
+def test_two_images_of_one_release_build_side_by_side_on_the_one_base_they_share(tmp_path, monkeypatch):
+    engine = type("Engine", (), {"api": BuildingEngineAPI()})()
+    bases = []
+
+    def debootstrap_base(client, tag, suite):
+        bases.append(tag)
+        time.sleep(0.2)
+        client.api.tags[tag] = {}
+
+    monkeypatch.setattr(lab, "IMAGES_LOCK_DIR", str(tmp_path))
+    monkeypatch.setattr(lab, "debootstrap_base", debootstrap_base)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        made = list(pool.map(lambda image: lab.ensure_image(engine, *image),
+                             [("swarmops/lab-node:bookworm", "node"), ("swarmops/lab-bare:bookworm", "bare")]))
+    assert bases == ["swarmops/lab-base:bookworm"]
+    assert sorted(engine.api.builds) == ["swarmops/lab-bare:bookworm", "swarmops/lab-node:bookworm"]
+    assert [image["base"] for image in made] == ["swarmops/lab-base:bookworm"] * 2
+    assert all(image["changed"] for image in made)
+    assert not lab.ensure_image(engine, "swarmops/lab-node:bookworm", "node")["changed"]
 
 
 class FakeEngineAPI:
