@@ -5,8 +5,9 @@ Runs on the lab `make run` made (the default inventory and store, `--nodes` mach
 `ansible-playbook playbooks/site.yml -e lab_nodes=N` runs from the baseline and from this tree in turn, `--rounds`
 times, and each run must report changed=0 on every host (else the bench stops). It prints the medians of the time and
 of the CPU the whole machine spent meanwhile (the lab machines' processes are this host's too), this tree's ratios to
-the baseline, and the slowest tasks of each tree's last run, from ansible-core's junit callback (a task's time is its
-slowest host's), and writes reports/bench/no_change.md. It measures, it does not judge: no assertions.
+the baseline, and, from ansible-core's junit callback, each tree's count of task results and the slowest tasks of its
+last run (a task's time is its slowest host's), and writes reports/bench/no_change.md. It measures, it does not
+judge: no assertions.
 
     make run && .venv/bin/python bench/no_change.py --baseline 9742f3d [--rounds 3] [--nodes 5]
 """
@@ -37,14 +38,19 @@ def worktree(revision: str, folder: str) -> str:
     return folder
 
 
+def task_results(junit_dir: str):
+    """A run's task results from its junit report: one element per task and host (per item in a loop)."""
+    for name in os.listdir(junit_dir):
+        yield from ET.parse(os.path.join(junit_dir, name)).getroot().iter("testcase")
+
+
 def slowest_tasks(junit_dir: str, count: int = 10) -> list[tuple[str, float]]:
     """The tasks of a run's junit report (play, then task), by their slowest host's time (a task met again in a
     loop adds up), named without their play."""
     per_host = collections.defaultdict(float)
-    for name in os.listdir(junit_dir):
-        for case in ET.parse(os.path.join(junit_dir, name)).getroot().iter("testcase"):
-            host, play_task = case.get("name", "").partition("] ")[::2]
-            per_host[(play_task, host)] += float(case.get("time", 0))
+    for case in task_results(junit_dir):
+        host, play_task = case.get("name", "").partition("] ")[::2]
+        per_host[(play_task, host)] += float(case.get("time", 0))
     tasks = collections.defaultdict(float)
     for (task, _host), seconds in per_host.items():
         tasks[task] = max(tasks[task], seconds)
@@ -68,7 +74,14 @@ def run(tree: str, nodes: int, junit_dir: str) -> tuple[float, float]:
     return seconds, cpu
 
 
-def report(baseline: str, rows: dict, tasks: dict, nodes: int) -> None:
+def work_done(junit_dir: str) -> tuple[int, int]:
+    """The task results of a run and how many of them were skipped: the work the run did, which, unlike its time,
+    this machine's noise does not move."""
+    cases = list(task_results(junit_dir))
+    return len(cases), sum(case.find("skipped") is not None for case in cases)
+
+
+def report(baseline: str, rows: dict, tasks: dict, work: dict, nodes: int) -> None:
     medians = {tree: (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs))
                for tree, runs in rows.items()}
     (base_s, base_cpu), (this_s, this_cpu) = medians["baseline"], medians["this tree"]
@@ -80,7 +93,10 @@ def report(baseline: str, rows: dict, tasks: dict, nodes: int) -> None:
              *(f"| {tree} | {medians[tree][0]:.1f} | {medians[tree][1]:.1f} | "
                f"{', '.join(f'{seconds:.1f}' for seconds, _cpu in runs)} |" for tree, runs in rows.items()),
              "", f"This tree over the baseline: **{this_s / base_s:.2f}x** the time, **{this_cpu / base_cpu:.2f}x** "
-             "the CPU.", ""]
+             "the CPU.", "",
+             "Task results of each tree's last run (one per task and host), a count this machine's noise does not "
+             "move:", "", "| tree | task results | skipped |", "|---|---|---|",
+             *(f"| {tree} | {results} | {skipped} |" for tree, (results, skipped) in work.items()), ""]
     for tree, slowest in tasks.items():
         lines += [f"Slowest tasks, {tree} (last run; a task's time is its slowest host's):", "",
                   "| task | s |", "|---|---|", *(f"| {task} | {seconds:.2f} |" for task, seconds in slowest), ""]
@@ -105,7 +121,8 @@ def main() -> None:
                     seconds, cpu = run(path, args.nodes, junit[tree])
                     rows[tree].append((seconds, cpu))
                     say(f"round {round_}/{args.rounds}, {tree}: {seconds:.1f} s, {cpu:.1f} CPU s, changed=0")
-            report(args.baseline, rows, {tree: slowest_tasks(junit[tree]) for tree in trees}, args.nodes)
+            report(args.baseline, rows, {tree: slowest_tasks(junit[tree]) for tree in trees},
+                   {tree: work_done(junit[tree]) for tree in trees}, args.nodes)
         finally:
             subprocess.run(["git", "-C", REPO, "worktree", "remove", "--force", trees["baseline"]], check=False,
                            capture_output=True)
