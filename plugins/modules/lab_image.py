@@ -35,8 +35,8 @@ options:
     choices: [alertmanager, app, bare, compose, node, node-exporter, prometheus, proxy, registry]
   images:
     description:
-      - Several images in one call, instead of O(name) and O(recipe). They are built (or pulled) one after the
-        other, then every missing image is loaded into every machine side by side.
+      - Several images in one call, instead of O(name) and O(recipe). They are built (or pulled) side by side,
+        four at a time, then every missing image is loaded into every machine side by side.
     type: list
     elements: dict
     suboptions:
@@ -114,6 +114,8 @@ images:
   sample: [{name: "swarmops/lab-app:1", built: false, loaded: [node5], image_id: "sha256:..."}]
 """
 
+import concurrent.futures
+
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 from ansible_collections.swarmops.ha.plugins.module_utils import lab
@@ -152,8 +154,8 @@ def wanted_images(params: dict) -> list[dict]:
 
 def converge(host, images: list[dict], params: dict, store: str, check_mode: bool) -> list[dict]:
     targets, absent = machine_clients(store, params["machines"], check_mode)
-    results = []
-    for image in images:
+
+    def make(image: dict) -> dict:
         if params["source"] == "pull":
             built = lab.image_id(host, image["name"]) is None
             if built and not check_mode:
@@ -161,7 +163,10 @@ def converge(host, images: list[dict], params: dict, store: str, check_mode: boo
         else:
             built = lab.ensure_image(host, image["name"], image["recipe"], params["base_image"], check_mode)["changed"]
         image_id = lab.image_id(host, image["name"])
-        results.append({"name": image["name"], "built": built, **({"image_id": image_id} if image_id else {})})
+        return {"name": image["name"], "built": built, **({"image_id": image_id} if image_id else {})}
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=min(len(images), 4)) as pool:
+        results = list(pool.map(make, images))
     known = {result["name"]: result["image_id"] for result in results if "image_id" in result}
     missing = lab.load_images(host, targets, known, check_mode) if known else {}
     for result in results:

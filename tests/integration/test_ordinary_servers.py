@@ -53,9 +53,12 @@ with open(os.path.join(ROOT, "roles", "machines", "defaults", "main.yml"), encod
 pytestmark = pytest.mark.xdist_group(OTHER_LABS)
 
 
+def bare_options(release):
+    return {"kind": "bare", "release": release, "network": NETWORK, "subnet": SUBNET}
+
+
 def make_machine(client, store, machine, release, state="started"):
-    return lab_lib.converge_machine(client, store, machine, state,
-                                    {"kind": "bare", "release": release, "network": NETWORK, "subnet": SUBNET}, [])
+    return lab_lib.converge_machine(client, store, machine, state, bare_options(release), [])
 
 
 def inventory(store, archive):
@@ -119,8 +122,12 @@ def servers(tmp_path_factory, request, host_engine):
     store = str(tmp_path_factory.mktemp("servers-store"))
     work = tmp_path_factory.mktemp("servers")
     remove_stale_machines(host_engine, [*MACHINES, TLS_SERVER[1]], store)
-    for tag, recipe in LAB_IMAGES.items():
-        lab_lib.ensure_image(host_engine, tag, recipe)
+    # Every image first, side by side (the machines of one store are made one at a time, each building its own).
+    images = [(tag, recipe, lab_lib.DEFAULT_RELEASE) for tag, recipe in LAB_IMAGES.items()] + [
+        (lab_lib.machine_settings(None, bare_options(release))["Image"], "bare", release)
+        for release in sorted({server[2] for server in [*SERVERS, TLS_SERVER]})]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda image: lab_lib.ensure_image(host_engine, image[0], image[1], release=image[2]), images))
     archive = str(work / "lab-images.tar")
     subprocess.run(["docker", "save", "-o", archive, *LAB_IMAGES], check=True)
     try:

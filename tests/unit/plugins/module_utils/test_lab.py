@@ -191,7 +191,6 @@ def test_pull_image_takes_the_tag_after_the_last_colon_unless_it_is_a_registry_p
     assert Client.api.pulled == pulled
 
 
-
 class BuildingEngineAPI:
     """An engine with no registry, whose builds of two images only finish once both have started."""
 
