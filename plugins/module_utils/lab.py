@@ -724,6 +724,15 @@ def converge_machine(client, store: str, name: str, state: str, options: dict, e
                      check_mode: bool = False, wait_timeout: float = 90.0) -> dict:
     """Bring lab machine `name` to `state`; returns changed, the actions taken (or that would be) and the machine."""
     actions: list[str] = []
+
+    def build_image(settings: dict) -> bool:
+        return ensure_image(client, settings["Image"], settings["Kind"],
+                            options.get("base_image") or DEFAULT_BASE_IMAGE, check_mode, settings["Release"])["changed"]
+
+    # A new machine's image is made before the store's lock (each image has its own), so the new machines of one
+    # store, made in parallel, build their images side by side.
+    built = state != "absent" and find_container(client, name) is None and \
+        build_image(machine_settings(store_lib.read_config(store, name), options))
     with store_lock(store):
         info = find_container(client, name)
         owner = ((info or {}).get("Config", {}).get("Labels") or {}).get(LABEL_STORE)
@@ -750,9 +759,7 @@ def converge_machine(client, store: str, name: str, state: str, options: dict, e
             actions.append("create")
             if ensure_network(client, network, subnet, check_mode):
                 actions.append("create network")
-            built = ensure_image(client, made_with["Image"], made_with["Kind"],
-                                 options.get("base_image") or DEFAULT_BASE_IMAGE, check_mode, made_with["Release"])
-            if built["changed"]:
+            if build_image(made_with) or built:
                 actions.append(f"build {made_with['Kind']} image")
         elif options.get("ip") and options["ip"] != ip:
             raise SwarmopsError(f"driver_options.ip: machine {name} exists with address {ip}; remove it to change it")

@@ -122,17 +122,15 @@ def servers(tmp_path_factory, request, host_engine):
     store = str(tmp_path_factory.mktemp("servers-store"))
     work = tmp_path_factory.mktemp("servers")
     remove_stale_machines(host_engine, [*MACHINES, TLS_SERVER[1]], store)
-    # Every image first, side by side (the machines of one store are made one at a time, each building its own).
-    images = [(tag, recipe, lab_lib.DEFAULT_RELEASE) for tag, recipe in LAB_IMAGES.items()] + [
-        (lab_lib.machine_settings(None, bare_options(release))["Image"], "bare", release)
-        for release in sorted({server[2] for server in [*SERVERS, TLS_SERVER]})]
-    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
-        list(pool.map(lambda image: lab_lib.ensure_image(host_engine, image[0], image[1], release=image[2]), images))
     archive = str(work / "lab-images.tar")
-    subprocess.run(["docker", "save", "-o", archive, *LAB_IMAGES], check=True)
     try:
-        with concurrent.futures.ThreadPoolExecutor(max_workers=len(SERVERS)) as pool:
-            list(pool.map(lambda server: make_machine(host_engine, store, *server[1:]), [*SERVERS, TLS_SERVER]))
+        # The machines, and the images the lab's inventory runs, side by side.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=len(SERVERS) + len(LAB_IMAGES) + 1) as pool:
+            jobs = [pool.submit(make_machine, host_engine, store, *server[1:]) for server in [*SERVERS, TLS_SERVER]]
+            jobs += [pool.submit(lab_lib.ensure_image, host_engine, *image) for image in LAB_IMAGES.items()]
+            for job in jobs:
+                job.result()
+        subprocess.run(["docker", "save", "-o", archive, *LAB_IMAGES], check=True)
         inventory_path = str(work / "servers.yml")
         with open(inventory_path, "w", encoding="utf-8") as handle:
             yaml.safe_dump(inventory(store, archive), handle)

@@ -234,6 +234,35 @@ def test_two_images_of_one_release_build_side_by_side_on_the_one_base_they_share
     assert not lab.ensure_image(engine, "swarmops/lab-node:bookworm", "node")["changed"]
 
 
+class EmptyEngineAPI:
+    """An engine with no container and no network."""
+
+    def inspect_container(self, name):
+        raise lab.NotFound(name)
+
+    inspect_network = inspect_container
+
+
+def test_two_new_machines_of_one_store_build_their_images_side_by_side(tmp_path, monkeypatch):
+    both_building, built = threading.Barrier(2, timeout=10), []
+
+    def ensure_image(client, tag, recipe, base_image, check_mode, release):
+        if tag not in built:  # under the store's lock, the second machine would never start its build
+            built.append(tag)
+            both_building.wait()
+        return {"changed": True}
+
+    monkeypatch.setattr(lab, "ensure_image", ensure_image)
+    engine = type("Engine", (), {"api": EmptyEngineAPI()})()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        made = list(pool.map(lambda machine: lab.converge_machine(
+            engine, str(tmp_path), machine[0], "started", {"kind": machine[1], "release": "bullseye"}, [],
+            check_mode=True), [("n1", "node"), ("n2", "bare")]))
+    assert sorted(built) == ["swarmops/lab-bare:bullseye", "swarmops/lab-node:bullseye"]
+    assert [result["actions"][:3] for result in made] == [
+        ["create", "create network", "build node image"], ["create", "create network", "build bare image"]]
+
+
 class FakeEngineAPI:
     """An engine's image store: tag -> id; save gives the id's bytes, load adds the archive's image."""
 
