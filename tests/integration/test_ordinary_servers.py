@@ -53,12 +53,9 @@ with open(os.path.join(ROOT, "roles", "machines", "defaults", "main.yml"), encod
 pytestmark = pytest.mark.xdist_group(OTHER_LABS)
 
 
-def bare_options(release):
-    return {"kind": "bare", "release": release, "network": NETWORK, "subnet": SUBNET}
-
-
 def make_machine(client, store, machine, release, state="started"):
-    return lab_lib.converge_machine(client, store, machine, state, bare_options(release), [])
+    return lab_lib.converge_machine(client, store, machine, state,
+                                    {"kind": "bare", "release": release, "network": NETWORK, "subnet": SUBNET}, [])
 
 
 def inventory(store, archive):
