@@ -16,6 +16,8 @@ description:
     changes nothing is V(ok). Diff shows the managed options that change, before and after.
   - After a change it waits until every wanted task runs (O(wait)), and on failure reports the tasks' states and
     errors.
+  - O(services) manages several services in one module run (one connection, one look at the swarm): every change is
+    written first and then waited for, so the services converge side by side.
 extends_documentation_fragment:
   - swarmops.ha.docker
   - swarmops.ha.mount
@@ -24,9 +26,18 @@ extends_documentation_fragment:
   - swarmops.ha.attributes.check_and_diff
 options:
   name:
-    description: Service name.
+    description: Service name. Give O(name) or O(services).
     type: str
-    required: true
+  services:
+    description:
+      - Several services, each a dict of this module's service options (V(name) required; any option from
+        O(image) to O(healthcheck), with O(replicas), O(state) and O(force_update)). Each item is checked as those
+        options are, before anything changes.
+      - An option an item leaves out takes the module's value for it (the task's, or module_defaults'), so settings
+        the services share are given once. O(wait), O(wait_timeout) and O(registry_auth) apply to all of them.
+      - The result lists each service's outcome in RV(services); the diff is keyed by service name.
+    type: list
+    elements: dict
   state:
     description: V(present) creates or updates, V(absent) removes.
     type: str
@@ -287,33 +298,121 @@ EXAMPLES = r"""
   swarmops.ha.swarm_service:
     name: web
     state: absent
+
+- name: Two services that share their restart policy, in one module run
+  swarmops.ha.swarm_service:
+    restart_policy: {condition: any, delay: 2s}
+    services:
+      - {name: api, image: "app:2", replicas: 2}
+      - {name: worker, image: "app:2", command: [worker], mode: global}
 """
 
 RETURN = r"""
 service:
   description: The service's id, name, mode, replicas and running tasks after the change (as wanted in check mode).
-  returned: when state is present
+  returned: when state is present (without services)
   type: dict
   sample: {"id": "x1y2", "name": "web", "mode": "replicated", "replicas": 3, "running": 3}
 tasks:
   description: The service's current tasks (node, desired and actual state, error), also in failure messages.
-  returned: when state is present
+  returned: when state is present (without services)
   type: list
   elements: dict
+services:
+  description:
+    - With O(services), each service's name, whether it changed, and (unless it was removed) its RV(service) and
+      RV(tasks), in the order given.
+  returned: when services is given
+  type: list
+  elements: dict
+  sample: [{"name": "api", "changed": false, "service": {"id": "x1y2", "name": "api", "mode": "replicated",
+            "replicas": 2, "running": 2}, "tasks": []}]
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.errors import UnsupportedError
 
 from ansible_collections.swarmops.ha.plugins.module_utils import services as service_lib
 from ansible_collections.swarmops.ha.plugins.module_utils import swarm as swarm_lib
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect, docker_spec
 from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError, module_errors
 
+# What an item of services takes: a service's own options. state and force_update have no default here, so an item
+# that leaves one out takes the module's value (the task's, or module_defaults').
+ITEM_SPEC = dict(
+    name=dict(type="str", required=True),
+    state=dict(type="str", choices=["present", "absent"]),
+    force_update=dict(type="bool"),
+    **service_lib.SERVICE_OPTIONS,
+)
+
+
+def batch(params: dict) -> list[dict]:
+    """The module's parameters for each service it manages: its own, or each item of services over them."""
+    if params["services"] is None:
+        return [params]
+    validator = ArgumentSpecValidator(ITEM_SPEC)
+    items = []
+    for index, item in enumerate(params["services"]):
+        checked = validator.validate(item)
+        if checked.error_messages:
+            label = item.get("name") if isinstance(item.get("name"), str) else index
+            messages = [f"unsupported option {error.msg}" if isinstance(error, UnsupportedError) else error.msg
+                        for error in checked.errors]
+            raise SwarmopsError(f"services[{index}] ({label}): {'; '.join(messages)}")
+        given = {option: value for option, value in checked.validated_parameters.items() if value is not None}
+        items.append({**params, "services": None, **given})
+    names = [item["name"] for item in items]
+    for name in sorted({name for name in names if names.count(name) > 1}):
+        raise SwarmopsError(f"services: service {name!r} is given twice; give each service once")
+    return items
+
+
+def plan(services, params: dict, wanted: dict) -> dict:
+    """What one service needs: its current state, the (before, after) diff, and whether it changes."""
+    current = services.get(params["name"])
+    if params["state"] == "absent":
+        return {"params": params, "current": current, "changed": bool(current),
+                "diff": {"before": {"name": params["name"]} if current else {}, "after": {}}}
+    if current is None and not params["image"]:
+        raise SwarmopsError(f"image: required to create service {params['name']!r}")
+    spec = services.view(current["Spec"]) if current else {"Name": params["name"]}
+    before, after = service_lib.compare(spec, wanted)
+    return {"params": params, "current": current, "spec": spec, "wanted": wanted,
+            "changed": bool(before or after or current is None or params["force_update"]),
+            "diff": {"before": before if current else {}, "after": after}}
+
+
+def write(services, step: dict) -> None:
+    """Remove, create or update one planned service, without waiting for its tasks."""
+    params, current = step["params"], step["current"]
+    if params["state"] == "absent":
+        services.remove(current)
+        return
+    spec = services.resolve(service_lib.apply(step["spec"], step["wanted"]), create_networks=True)
+    if params["force_update"] and current:
+        template = spec["TaskTemplate"]
+        template["ForceUpdate"] = (template.get("ForceUpdate") or 0) + 1
+    if params["registry_auth"]:
+        services.login(params["registry_auth"], spec["TaskTemplate"]["ContainerSpec"]["Image"])
+    services.write(current, spec)
+
+
+def outcome(services, step: dict, check_mode: bool) -> dict:
+    """One service's part of the result."""
+    params = step["params"]
+    if params["state"] == "absent":
+        return {"changed": step["changed"], "diff": step["diff"]}
+    return {"changed": step["changed"], "diff": step["diff"],
+            **services.summary(params["name"], step["wanted"] if check_mode else None)}
+
 
 def main():
     module = AnsibleModule(
         argument_spec=docker_spec(
-            name=dict(type="str", required=True),
+            name=dict(type="str"),
+            services=dict(type="list", elements="dict"),
             state=dict(type="str", default="present", choices=["present", "absent"]),
             force_update=dict(type="bool", default=False),
             wait=dict(type="bool", default=True),
@@ -325,40 +424,45 @@ def main():
             )),
             **service_lib.SERVICE_OPTIONS,
         ),
+        mutually_exclusive=[("name", "services")],
+        required_one_of=[("name", "services")],
         supports_check_mode=True,
     )
     params = module.params
     with module_errors(module, "swarm_service"):
-        wanted = service_lib.wanted_values(params)
+        items = batch(params)
+        wanted = [service_lib.wanted_values(item) for item in items]
         client = connect(params)
         api = swarm_lib.SwarmAPI(client)
-        if module.check_mode and api.local().get("LocalNodeState") == "inactive":
-            module.warn("the engine is not in a swarm yet; check mode reports the service as new")
-            module.exit_json(changed=params["state"] == "present", service={}, tasks=[],
-                             diff={"before": {}, "after": wanted if params["state"] == "present" else {}})
-        api.require_manager()
         services = service_lib.ServiceAPI(client)
-        current = services.get(params["name"])
-        if params["state"] == "absent":
-            if current and not module.check_mode:
-                services.remove(current)
-            module.exit_json(changed=bool(current), diff={"before": {"name": params["name"]} if current else {},
-                                                          "after": {}})
-        if current is None and not params["image"]:
-            raise SwarmopsError(f"image: required to create service {params['name']!r}")
-        spec = services.view(current["Spec"]) if current else {"Name": params["name"]}
-        before, after = service_lib.compare(spec, wanted)
-        changed = bool(before or after or current is None or params["force_update"])
-        if changed and not module.check_mode:
-            spec = services.resolve(service_lib.apply(spec, wanted), create_networks=True)
-            if params["force_update"] and current:
-                template = spec["TaskTemplate"]
-                template["ForceUpdate"] = (template.get("ForceUpdate") or 0) + 1
-            if params["registry_auth"]:
-                services.login(params["registry_auth"], spec["TaskTemplate"]["ContainerSpec"]["Image"])
-            services.write(current, spec, params["wait_timeout"] if params["wait"] else None)
-        module.exit_json(changed=changed, diff={"before": before if current else {}, "after": after},
-                         **services.summary(params["name"], wanted if module.check_mode else None))
+        if module.check_mode and api.local().get("LocalNodeState") == "inactive":
+            module.warn("the engine is not in a swarm yet; check mode reports the services as new")
+            results = [{"changed": item["state"] == "present", "service": {}, "tasks": [],
+                        "diff": {"before": {}, "after": want if item["state"] == "present" else {}}}
+                       for item, want in zip(items, wanted)]
+        else:
+            api.require_manager()
+            steps = [plan(services, item, want) for item, want in zip(items, wanted)]
+            changing = [step for step in steps if step["changed"]]
+            if not module.check_mode:
+                for step in changing:
+                    write(services, step)
+                # Written first, waited for after: the services converge side by side.
+                if params["wait"]:
+                    for step in changing:
+                        if step["params"]["state"] == "present":
+                            services.wait_converged(step["params"]["name"], params["wait_timeout"])
+            results = [outcome(services, step, module.check_mode) for step in steps]
+        if params["services"] is None:
+            module.exit_json(**results[0])
+        module.exit_json(
+            changed=any(result["changed"] for result in results),
+            diff={"before": {item["name"]: result["diff"]["before"] for item, result in zip(items, results)
+                             if result["changed"]},
+                  "after": {item["name"]: result["diff"]["after"] for item, result in zip(items, results)
+                            if result["changed"]}},
+            services=[{"name": item["name"], **{key: value for key, value in result.items() if key != "diff"}}
+                      for item, result in zip(items, results)])
 
 
 if __name__ == "__main__":
