@@ -16,7 +16,7 @@ description:
     changes nothing is V(ok). Diff shows the managed options that change, before and after.
   - After a change it waits until every wanted task runs (O(wait)), and on failure reports the tasks' states and
     errors.
-  - O(services) manages several services in one module run (one connection, one look at the swarm): every change is
+  - O(services) manages several services in one module run (one connection, one look at the swarm). Every change is
     written first and then waited for, so the services converge side by side.
 extends_documentation_fragment:
   - swarmops.ha.docker
