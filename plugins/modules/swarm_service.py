@@ -436,7 +436,8 @@ def main():
         api = swarm_lib.SwarmAPI(client)
         services = service_lib.ServiceAPI(client)
         if module.check_mode and api.local().get("LocalNodeState") == "inactive":
-            module.warn("the engine is not in a swarm yet; check mode reports the services as new")
+            module.warn(f"the engine is not in a swarm yet; check mode reports "
+                        f"{'every service' if params['services'] else 'the service'} as new")
             results = [{"changed": item["state"] == "present", "service": {}, "tasks": [],
                         "diff": {"before": {}, "after": want if item["state"] == "present" else {}}}
                        for item, want in zip(items, wanted)]

@@ -145,3 +145,10 @@ def test_a_bad_item_is_refused_before_any_service_changes(manager, services, mes
 def test_name_and_services_exclude_each_other(manager):
     failed = run_main(swarm_service.main, {"name": "web", "services": [WEB]})
     assert isinstance(failed, ModuleFail) and "mutually exclusive: name|services" in failed.args[0]["msg"]
+
+
+def test_check_mode_before_the_swarm_exists_reports_every_service_as_new(manager, monkeypatch):
+    monkeypatch.setattr(manager, "info", lambda: {"Swarm": {"LocalNodeState": "inactive"}})
+    planned = result({"services": [WEB, {"name": "gone", "state": "absent"}], "_ansible_check_mode": True})
+    assert [(s["name"], s["changed"]) for s in planned["services"]] == [("web", True), ("gone", False)]
+    assert planned["changed"] is True and list(planned["diff"]["after"]) == ["web"] and manager.writes == []
