@@ -31,12 +31,13 @@ import time
 from ansible_collections.swarmops.ha.plugins.module_utils import machine_store as store_lib
 from ansible_collections.swarmops.ha.plugins.module_utils import validate
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import NotFound, inspect
-from ansible_collections.swarmops.ha.plugins.module_utils.errors import SwarmopsError, describe
+from ansible_collections.swarmops.ha.plugins.module_utils.errors import DockerException, SwarmopsError, describe
 
 LABEL_MACHINE = "swarmops.lab.machine"
 LABEL_STORE = "swarmops.lab.store"
 LABEL_NETWORK = "swarmops.lab.network"
 LABEL_INPUTS = "swarmops.lab.inputs"
+LABEL_SEED = "swarmops.lab.seed"
 DEFAULT_NETWORK = "swarmops-lab"
 DEFAULT_SUBNET = "172.30.99.0/24"
 DEFAULT_RELEASE = "bookworm"
@@ -516,7 +517,7 @@ def validate_subnet(subnet: str) -> ipaddress.IPv4Network:
 
 
 OPTIONS = {"network", "subnet", "ip", "image", "base_image", "storage_driver", "docker_host", "btrfs_disk", "kind",
-           "release"}
+           "release", "preload_images"}
 
 
 def check_machine_params(params: dict) -> None:
@@ -540,6 +541,10 @@ def check_machine_params(params: dict) -> None:
     if options.get("ip"):
         pick_address(subnet, set(), options["ip"])
     validate.size("driver_options.btrfs_disk", options.get("btrfs_disk"))
+    preload = options.get("preload_images") or []
+    if not isinstance(preload, list) or not all(isinstance(image, str) and image for image in preload):
+        raise SwarmopsError(f"driver_options.preload_images: {preload!r} is not a list of image names "
+                            f"(example: [swarmops/lab-app:1])")
     if options.get("storage_driver") and not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", options["storage_driver"]):
         raise SwarmopsError(f"driver_options.storage_driver: {options['storage_driver']!r} is not a storage driver "
                             f"name (examples: overlay2, btrfs)")
@@ -629,19 +634,21 @@ def machine_files(store: str, name: str, engine_labels: list[str], storage_drive
     return buf.getvalue()
 
 
+def engine_host_config(client, mounts: list[dict], kind: str = "node", **options) -> dict:
+    """The host configuration of a container that runs an engine (a machine, or the one that makes a seed)."""
+    host_config = client.api.create_host_config(
+        binds={"/sys/fs/cgroup": {"bind": "/sys/fs/cgroup", "mode": "rw"}}, mounts=mounts, tmpfs=TMPFS[kind],
+        **HOST_CONFIG, **options)
+    host_config.update(UNCONFINED_SYSTEM_PATHS)
+    return host_config
+
+
 def create_container(client, store: str, name: str, ip: str, network: str, image: str,
                      engine_labels: list[str], storage_driver: str, btrfs_disk: str = "", kind: str = "node") -> None:
     cname = container_name(name)
     # The engine's disk is a volume; with btrfs_disk it holds the loop file lab-init mounts at /var/lib/docker.
     target = "/var/lib/docker-disk" if btrfs_disk else "/var/lib/docker"
-    host_config = client.api.create_host_config(
-        binds={"/sys/fs/cgroup": {"bind": "/sys/fs/cgroup", "mode": "rw"}},
-        mounts=[{"Type": "volume", "Source": f"{cname}-docker", "Target": target,
-                 "VolumeOptions": {"Labels": {LABEL_MACHINE: name, LABEL_STORE: store}}}],
-        tmpfs=TMPFS[kind],
-        **HOST_CONFIG,
-    )
-    host_config.update(UNCONFINED_SYSTEM_PATHS)
+    host_config = engine_host_config(client, [disk_mount(store, name, target)], kind)
     devices = [FUSE_DEVICE] if os.path.exists(FUSE_DEVICE) else []  # GlusterFS mounts through FUSE
     if btrfs_disk:
         devices.append(LOOP_CONTROL)
@@ -653,6 +660,114 @@ def create_container(client, store: str, name: str, ip: str, network: str, image
         labels={LABEL_MACHINE: name, LABEL_STORE: store},
     )
     client.api.put_archive(cname, "/", machine_files(store, name, engine_labels, storage_driver, btrfs_disk, kind))
+
+
+def disk_mount(store: str, name: str, target: str = "/var/lib/docker") -> dict:
+    """The machine's disk: a volume made with the machine (or by its preload) and removed with it."""
+    return {"Type": "volume", "Source": f"{container_name(name)}-docker", "Target": target,
+            "VolumeOptions": {"Labels": {LABEL_MACHINE: name, LABEL_STORE: store}}}
+
+
+# --- seeds: the images a new machine starts with ------------------------------------------------
+# Loading the lab images into a machine unpacks every layer in its engine, machine after machine. A seed is the image
+# store of one engine of the machine image, with the images loaded once; a new machine's disk starts as its copy.
+# Only the image store is copied: engine state (networks, swarm, containers) is each machine's own.
+
+SEED_DONE = "swarmops-seed-done"  # written into a seed once its images are in: the storage driver's folder
+
+
+def run_in(client, container: str, command: str) -> str:
+    """`sh -c command` in a running container: its output, or SwarmopsError with it when the command fails."""
+    exec_id = client.api.exec_create(container, ["sh", "-c", command])["Id"]
+    output = client.api.exec_start(exec_id).decode(errors="replace")
+    code = client.api.exec_inspect(exec_id)["ExitCode"]
+    if code:
+        raise SwarmopsError(f"{command!r} in {container} exited {code}: {output.strip()[-1500:]}")
+    return output
+
+
+def ensure_seed(client, machine_image: str, images: list[str]) -> str | None:
+    """The seed volume of `machine_image` holding those of `images` the lab host has, made now unless it exists;
+    None when the host has none of them. Seeds of the machine image with other images are removed."""
+    wanted = {name: image_id(client, name) for name in images}
+    wanted = {name: found for name, found in wanted.items() if found}
+    machine_id = image_id(client, machine_image)
+    if not wanted or machine_id is None:
+        return None
+    digest = hashlib.sha256("\n".join([machine_id, *sorted(wanted.values())]).encode()).hexdigest()
+    volume = f"swarmops-lab-seed-{digest[:16]}"
+    with image_lock(volume):
+        maker = inspect(client.api.inspect_container, f"{volume}-maker")
+        if maker is not None:  # a making that was cut short
+            client.api.remove_container(maker["Id"], force=True)
+            client.api.remove_volume(volume, force=True)
+        elif inspect(client.api.inspect_volume, volume) is not None:
+            return volume
+        for old in client.api.volumes(filters={"label": f"{LABEL_SEED}={machine_image}"})["Volumes"] or []:
+            with contextlib.suppress(DockerException):  # in use: another lab copies from it right now
+                client.api.remove_volume(old["Name"])
+        make_seed(client, volume, machine_image, wanted)
+    return volume
+
+
+def make_seed(client, volume: str, machine_image: str, wanted: dict[str, str]) -> None:
+    """Load the images into an engine of the machine image whose data is the seed volume, on no network."""
+    maker = f"{volume}-maker"
+    labels = {LABEL_SEED: machine_image}
+    mounts = [{"Type": "volume", "Source": volume, "Target": "/var/lib/docker", "VolumeOptions": {"Labels": labels}}]
+    client.api.create_container(machine_image, name=maker, labels=labels,
+                                host_config=engine_host_config(client, mounts, network_mode="none"))
+    try:
+        client.api.start(maker)
+        run_in(client, maker, "i=0; until docker version >/dev/null 2>&1; do "
+                              "i=$((i + 1)); [ $i -lt 240 ] || exit 1; sleep 0.25; done")
+        run_in(client, maker, "mkdir -p " + " ".join(f"/tmp/seed/{index}" for index in range(len(wanted))))
+        for index, name in enumerate(wanted):
+            client.api.put_archive(maker, f"/tmp/seed/{index}", client.api.get_image(name))
+        run_in(client, maker, 'for d in /tmp/seed/*/; do tar -C "$d" -c . | docker load -q || exit 1; done; '
+                              "rm -rf /tmp/seed")
+        loaded = run_in(client, maker, "docker image inspect --format '{{.Id}}' " + " ".join(wanted)).split()
+        if loaded != list(wanted.values()):
+            raise SwarmopsError(f"seed {volume}: the images loaded as {loaded}, not {list(wanted.values())}")
+        run_in(client, maker, f"docker info --format '{{{{.Driver}}}}' >/var/lib/docker/{SEED_DONE}")
+        client.api.stop(maker, timeout=STOP_TIMEOUT)
+    except Exception:
+        client.api.remove_container(maker, force=True)
+        client.api.remove_volume(volume, force=True)
+        raise
+    client.api.remove_container(maker)
+
+
+def preload_disk(client, store: str, name: str, machine_image: str, images: list[str], check_mode: bool) -> bool:
+    """Make a new machine's disk as a copy of its seed's image store; whether it was (or would be) done."""
+    disk = disk_mount(store, name)
+    if inspect(client.api.inspect_volume, disk["Source"]) is not None:  # kept from an earlier try: left as it is
+        return False
+    if check_mode:
+        return any(image_id(client, image) for image in images)
+    seed = ensure_seed(client, machine_image, images)
+    if seed is None:
+        return False
+    copier = f"{disk['Source']}-preload"
+    command = (f'driver=$(cat /seed/{SEED_DONE}) && '
+               f'cp -a --preserve=xattr --reflink=auto /seed/image "/seed/$driver" /var/lib/docker/')
+    mounts = [{"Type": "volume", "Source": seed, "Target": "/seed", "ReadOnly": True}, disk]
+    with contextlib.suppress(NotFound):
+        client.api.remove_container(copier, force=True)
+    client.api.create_container(machine_image, name=copier, command=["sh", "-c", command],
+                                host_config=engine_host_config(client, mounts, network_mode="none"))
+    try:
+        client.api.start(copier)
+        code = client.api.wait(copier, timeout=600)["StatusCode"]
+        if code:
+            output = client.api.logs(copier).decode(errors="replace").strip()
+            raise SwarmopsError(f"machine {name}: copying the images of {seed} exited {code}: {output[-1500:]}")
+    except Exception:
+        client.api.remove_container(copier, force=True)
+        client.api.remove_volume(disk["Source"], force=True)
+        raise
+    client.api.remove_container(copier)
+    return True
 
 
 def wait_ready(ip: str, ports: tuple[int, ...] = (22, ENGINE_PORT), timeout: float = 90.0) -> None:
@@ -729,10 +844,14 @@ def converge_machine(client, store: str, name: str, state: str, options: dict, e
         return ensure_image(client, settings["Image"], settings["Kind"],
                             options.get("base_image") or DEFAULT_BASE_IMAGE, check_mode, settings["Release"])["changed"]
 
-    # A new machine's image is made before the store's lock (each image has its own), so the new machines of one
-    # store, made in parallel, build their images side by side.
-    built = state != "absent" and find_container(client, name) is None and \
-        build_image(machine_settings(store_lib.read_config(store, name), options))
+    # A new machine's image and disk are made before the store's lock (each image and seed has its own), so the new
+    # machines of one store, made in parallel, build their images and copy their seed side by side.
+    new = state != "absent" and find_container(client, name) is None
+    settings = machine_settings(store_lib.read_config(store, name), options)
+    built = new and build_image(settings)
+    preloaded = new and settings["Kind"] == "node" and not settings["BtrfsDisk"] and \
+        not options.get("storage_driver") and bool(options.get("preload_images")) and \
+        preload_disk(client, store, name, settings["Image"], options["preload_images"], check_mode)
     with store_lock(store):
         info = find_container(client, name)
         owner = ((info or {}).get("Config", {}).get("Labels") or {}).get(LABEL_STORE)
@@ -761,6 +880,8 @@ def converge_machine(client, store: str, name: str, state: str, options: dict, e
                 actions.append("create network")
             if build_image(made_with) or built:
                 actions.append(f"build {made_with['Kind']} image")
+            if preloaded:
+                actions.append("preload images")
         elif options.get("ip") and options["ip"] != ip:
             raise SwarmopsError(f"driver_options.ip: machine {name} exists with address {ip}; remove it to change it")
 

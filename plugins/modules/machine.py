@@ -70,7 +70,10 @@ options:
         local one),
         C(btrfs_disk) (a size such as V(3G), which puts the engine's C(/var/lib/docker) on a btrfs file system in a
         loop file of that size, for drivers and per-container disk limits that need it; there the engine picks the
-        btrfs driver by itself unless C(storage_driver) names another).
+        btrfs driver by itself unless C(storage_driver) names another), C(preload_images) (names of images on the
+        engine that hosts the lab; a new V(node) machine without C(btrfs_disk) or C(storage_driver) starts with
+        those of them that engine has, copied from a seed volume made once per machine image and set of images,
+        instead of each engine unpacking them; P(swarmops.ha.lab_image#module) loads what a machine still lacks).
       - "For other drivers, flags of C(docker-machine create) without the leading dashes, for example
         C(virtualbox-memory: 2048); a value of V(true) passes the flag alone."
     type: dict
@@ -87,6 +90,9 @@ options:
     default: 90
 notes:
   - Check mode reports what would change and changes nothing.
+  - "The seed volumes of O(driver_options) C(preload_images) (label C(swarmops.lab.seed)) stay on the engine that
+    hosts the lab, as the built images do: a seed is remade when the machine image or an image changes, and
+    C(docker volume rm) removes one."
   - The lab driver needs the Docker SDK for Python on the controller and a Docker engine it can reach; making a
     base image with C(debootstrap) needs root.
 """
@@ -141,7 +147,7 @@ actions:
   returned: always
   type: list
   elements: str
-  sample: [create, create network, build node image, write store, start]
+  sample: [create, create network, build node image, preload images, write store, start]
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -10,6 +10,8 @@ import sys
 import time
 import warnings
 
+import yaml
+
 from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
 from ansible_collections.swarmops.ha.plugins.module_utils import machine_store
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import connect
@@ -24,6 +26,9 @@ PREFIX = os.environ.get("SWARMOPS_IT_PREFIX", "it-node")
 NETWORK = f"swarmops-{PREFIX}"
 SUBNET = os.environ.get("SWARMOPS_IT_SUBNET", "172.30.97.0/24")
 NODES = 5
+with open(os.path.join(ROOT, "roles", "machines", "defaults", "main.yml"), encoding="utf-8") as defaults:
+    # The images the lab's inventory runs (name: recipe), as the machines role makes them for lab machines.
+    LAB_IMAGES = {image["name"]: image["recipe"] for image in yaml.safe_load(defaults)["machines_lab_images"]}
 # The last machine keeps its engine data on btrfs (a loop file), for the storage driver tests; on btrfs the engine
 # would pick the btrfs driver by itself, so it starts on overlay2 as the others do.
 BTRFS_NODE = f"{PREFIX}{NODES}"

@@ -1,14 +1,16 @@
 """The lab is indistinguishable from docker-machine machines: TLS engines, SSH, stop/start, teardown."""
 
+import ipaddress
 import json
 import socket
 import subprocess
 
 import pytest
 import requests
-from labtools import NODES, PREFIX, changed_tasks, recap
+from labtools import LAB_IMAGES, NODES, PREFIX, SUBNET, changed_tasks, recap
 
 from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
+from ansible_collections.swarmops.ha.plugins.module_utils import machine_store
 from ansible_collections.swarmops.ha.plugins.module_utils.docker_api import DockerError, connect
 from ansible_collections.swarmops.ha.plugins.module_utils.swarm import wait_for
 
@@ -86,13 +88,39 @@ def test_ansible_ping_reaches_every_machine_over_ssh(lab):
     assert sorted(line.split()[0] for line in out.splitlines() if "SUCCESS" in line) == lab.names
 
 
-def test_lab_images_are_loaded_and_compose_runs_on_every_machine(lab):
-    for name in lab.names:
-        engine = lab.engine(name)
-        tags = {tag for image in engine.images.list() for tag in image.tags}
-        assert {"swarmops/lab-app:1", "swarmops/lab-registry:2", "swarmops/lab-compose:1.29"} <= tags
-    version = lab.engine(lab.names[0]).containers.run("swarmops/lab-compose:1.29", "--version", remove=True)
-    assert b"docker-compose version 1." in version
+def test_new_machines_start_with_the_lab_images_copied_from_one_seed(lab, host_engine, tmp_path):
+    """The lab images are loaded once, into a seed volume of the machine image, and a new machine's disk starts as a
+    copy of its image store: the shared lab's machines hold the host's image ids, and a machine made now (in a store
+    and network of its own) has them before any load and runs an image whose layers hold whiteouts and opaque
+    folders (compose: Debian's apt lists removed over its base)."""
+    images = sorted(LAB_IMAGES)
+    host_ids = {image: host_engine.images.get(image).id for image in images}
+
+    def held(engine):
+        ids = {tag: image.id for image in engine.images.list() for tag in image.tags}
+        return {image: ids.get(image) for image in images}
+
+    assert all(held(lab.engine(name)) == host_ids for name in lab.names)
+    seed_label = {"label": f"{lab_lib.LABEL_SEED}=swarmops/lab-node:bookworm"}
+    seeds = host_engine.volumes.list(filters=seed_label)
+    assert len(seeds) == 1
+    store, name = str(tmp_path / "store"), f"{PREFIX}-seeded"
+    subnet = f"{ipaddress.ip_network(SUBNET).network_address - 1024}/24"  # 172.30.93.0/24 beside the default lab's
+    args = {"name": [name], "storage_path": store,
+            "driver_options": {"network": f"swarmops-{name}", "subnet": subnet, "preload_images": images}}
+    try:
+        failed, made = lab.module("machine", args)
+        assert not failed, made
+        assert made["actions"] == ["create", "create network", "preload images", "write store", "start"]
+        engine = connect(lab_lib.engine_params(machine_store.read_config(store, name)))
+        assert held(engine) == host_ids
+        assert b"docker-compose version 1." in engine.containers.run("swarmops/lab-compose:1.29", "--version",
+                                                                     remove=True)
+    finally:
+        failed, removed = lab.module("machine", {**args, "state": "absent"})
+    assert not failed, removed
+    assert [volume.name for volume in host_engine.volumes.list(filters=seed_label)] == [seeds[0].name]
+    assert host_engine.volumes.list(filters={"label": f"{lab_lib.LABEL_STORE}={store}"}) == []
 
 
 def test_the_compose_check_runs_again_only_when_the_alias_or_its_image_changed(lab, host_engine):

@@ -14,7 +14,7 @@ import time
 import browser
 import pytest
 import yaml
-from labtools import OTHER_LABS, PREFIX, ROOT, Lab, leaked, recap, remove_stale_machines
+from labtools import LAB_IMAGES, OTHER_LABS, PREFIX, ROOT, Lab, leaked, recap, remove_stale_machines
 from labtools import SUBNET as SHARED_SUBNET
 
 from ansible_collections.swarmops.ha.plugins.module_utils import lab as lab_lib
@@ -46,9 +46,6 @@ COCKPIT_PORT = 9090
 PROMETHEUS_PAGES = "/classic"
 NAMES = [server[0] for server in SERVERS]
 MACHINES = [server[1] for server in SERVERS]
-with open(os.path.join(ROOT, "roles", "machines", "defaults", "main.yml"), encoding="utf-8") as defaults:
-    # The images the lab's inventory runs, as the machines role makes them for lab machines.
-    LAB_IMAGES = {image["name"]: image["recipe"] for image in yaml.safe_load(defaults)["machines_lab_images"]}
 
 pytestmark = pytest.mark.xdist_group(OTHER_LABS)
 

@@ -37,6 +37,10 @@ def run(args):
     ({"name": "n1", "driver_options": {"cpus": 2}}, "driver_options: cpus not known to the lab driver"),
     ({"name": "../n1"}, "name: '../n1' is not a machine name"),
     ({"name": "n1", "driver_options": {"subnet": "10.0.0.0/30"}}, "subnet: '10.0.0.0/30'"),
+    ({"name": "n1", "driver_options": {"preload_images": "swarmops/lab-app:1"}},
+     "driver_options.preload_images: 'swarmops/lab-app:1' is not a list of image names"),
+    ({"name": "n1", "driver_options": {"preload_images": ["swarmops/lab-app:1", ""]}},
+     "driver_options.preload_images: ['swarmops/lab-app:1', ''] is not a list of image names"),
 ])
 def test_bad_input_fails_naming_option_and_value(tmp_path, args, message):
     driver_options = {"docker_host": "unix:///nonexistent.sock", **args.get("driver_options", {})}
