@@ -306,3 +306,93 @@ def test_load_images_saves_each_missing_image_once_and_loads_it_only_where_its_i
     assert {name: sorted(m.api.loaded) for name, m in machines.items()} == {
         "n1": ["proxy:1"], "n2": ["app:1", "proxy:1"], "n3": ["app:1", "proxy:1"]}
     assert lab.load_images(host, machines, images) == {"app:1": [], "proxy:1": []}
+
+
+class SeedEngineAPI:
+    """An engine's images (tag -> id), volumes (name -> labels) and containers by name; a volume named in `in_use`
+    is refused removal, as the engine refuses a volume a container mounts."""
+
+    def __init__(self, images, volumes=None, containers=(), in_use=()):
+        self.images, self.volumes_held = dict(images), dict(volumes or {})
+        self.containers, self.in_use, self.removed = set(containers), set(in_use), []
+
+    def inspect_image(self, ref):
+        if ref not in self.images:
+            raise lab.NotFound(ref)
+        return {"Id": self.images[ref]}
+
+    def inspect_volume(self, name):
+        if name not in self.volumes_held:
+            raise lab.NotFound(name)
+        return {"Name": name, "Labels": self.volumes_held[name]}
+
+    def inspect_container(self, name):
+        if name not in self.containers:
+            raise lab.NotFound(name)
+        return {"Id": name}
+
+    def volumes(self, filters):
+        key, _, value = filters["label"].partition("=")
+        return {"Volumes": [{"Name": name} for name, labels in self.volumes_held.items() if labels.get(key) == value]}
+
+    def remove_volume(self, name, force=False):
+        if name in self.in_use:
+            raise lab.DockerException(f"volume {name} is in use")
+        self.removed.append(name)
+        del self.volumes_held[name]
+
+    def remove_container(self, name, force=False):
+        self.removed.append(name)
+        self.containers.discard(name)
+
+
+def seed_engine(monkeypatch, **state):
+    """An engine whose seeds are made by recording the call (the making itself needs an engine in a container)."""
+    api = SeedEngineAPI({"swarmops/lab-node:bookworm": "sha256:node", "app:1": "sha256:app", "proxy:1": "sha256:px"},
+                        **state)
+    made = []
+
+    def make_seed(client, volume, machine_image, wanted):
+        made.append((volume, machine_image, wanted))
+        api.volumes_held[volume] = {lab.LABEL_SEED: machine_image}
+
+    monkeypatch.setattr(lab, "make_seed", make_seed)
+    return type("Engine", (), {"api": api})(), made
+
+
+def test_a_seed_holds_the_images_the_host_has_and_is_made_once(monkeypatch):
+    engine, made = seed_engine(monkeypatch)
+    seed = lab.ensure_seed(engine, "swarmops/lab-node:bookworm", ["app:1", "missing:1", "proxy:1"])
+    assert made == [(seed, "swarmops/lab-node:bookworm", {"app:1": "sha256:app", "proxy:1": "sha256:px"})]
+    assert lab.ensure_seed(engine, "swarmops/lab-node:bookworm", ["proxy:1", "app:1"]) == seed
+    assert len(made) == 1
+    assert lab.ensure_seed(engine, "swarmops/lab-node:bookworm", ["missing:1"]) is None
+    assert lab.ensure_seed(engine, "swarmops/lab-node:trixie", ["app:1"]) is None  # no such machine image
+    assert len(made) == 1
+
+
+def test_a_seed_whose_making_was_cut_short_is_made_again(monkeypatch):
+    engine, made = seed_engine(monkeypatch)
+    seed = lab.ensure_seed(engine, "swarmops/lab-node:bookworm", ["app:1"])
+    engine.api.containers.add(f"{seed}-maker")  # what a killed making leaves
+    assert lab.ensure_seed(engine, "swarmops/lab-node:bookworm", ["app:1"]) == seed
+    assert engine.api.removed == [f"{seed}-maker", seed]
+    assert [volume for volume, *_ in made] == [seed, seed]
+
+
+def test_a_new_seed_replaces_the_machine_images_other_seeds_but_one_in_use(monkeypatch):
+    node = {lab.LABEL_SEED: "swarmops/lab-node:bookworm"}
+    engine, made = seed_engine(monkeypatch, volumes={"old": dict(node), "copying": dict(node),
+                                                     "other-release": {lab.LABEL_SEED: "swarmops/lab-node:trixie"}},
+                               in_use={"copying"})
+    seed = lab.ensure_seed(engine, "swarmops/lab-node:bookworm", ["app:1"])
+    assert sorted(engine.api.volumes_held) == sorted(["copying", "other-release", seed])
+    assert engine.api.removed == ["old"]
+
+
+def test_preload_leaves_a_kept_disk_alone_and_check_mode_makes_nothing(monkeypatch):
+    engine, made = seed_engine(monkeypatch, volumes={"swarmops-lab-kept-docker": {}})
+    assert not lab.preload_disk(engine, "/store", "kept", "swarmops/lab-node:bookworm", ["app:1"], False)
+    assert lab.preload_disk(engine, "/store", "new", "swarmops/lab-node:bookworm", ["app:1"], True)
+    assert not lab.preload_disk(engine, "/store", "new", "swarmops/lab-node:bookworm", ["missing:1"], True)
+    assert made == [] and engine.api.removed == []
