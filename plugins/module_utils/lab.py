@@ -698,11 +698,13 @@ def ensure_seed(client, machine_image: str, images: list[str]) -> str | None:
     volume = f"swarmops-lab-seed-{digest[:16]}"
     with image_lock(volume):
         maker = inspect(client.api.inspect_container, f"{volume}-maker")
+        found = inspect(client.api.inspect_volume, volume)
+        if maker is None and found is not None and (found.get("Labels") or {}).get(LABEL_SEED) == machine_image:
+            return volume
         if maker is not None:  # a making that was cut short
             client.api.remove_container(maker["Id"], force=True)
+        if found is not None:  # that making's volume, or an empty one a copy made when its seed had just gone
             client.api.remove_volume(volume, force=True)
-        elif inspect(client.api.inspect_volume, volume) is not None:
-            return volume
         for old in client.api.volumes(filters={"label": f"{LABEL_SEED}={machine_image}"})["Volumes"] or []:
             with contextlib.suppress(DockerException):  # in use: another lab copies from it right now
                 client.api.remove_volume(old["Name"])
