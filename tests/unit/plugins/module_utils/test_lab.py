@@ -332,7 +332,7 @@ class SeedEngineAPI:
         return {"Id": name}
 
     def volumes(self, filters):
-        key, _, value = filters["label"].partition("=")
+        key, value = filters["label"].split("=", 1)
         return {"Volumes": [{"Name": name} for name, labels in self.volumes_held.items() if labels.get(key) == value]}
 
     def remove_volume(self, name, force=False):
@@ -380,7 +380,7 @@ def test_a_seed_whose_making_was_cut_short_or_that_is_no_seed_is_made_again(monk
     engine.api.volumes_held[seed] = {}  # a volume of that name the engine made empty, for a copy's mount
     assert lab.ensure_seed(engine, "swarmops/lab-node:bookworm", ["app:1"]) == seed
     assert engine.api.removed == [f"{seed}-maker", seed, seed]
-    assert [volume for volume, *_ in made] == [seed, seed, seed]
+    assert [call[0] for call in made] == [seed, seed, seed]
 
 
 def test_a_new_seed_replaces_the_machine_images_other_seeds_but_one_in_use(monkeypatch):
