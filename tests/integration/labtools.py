@@ -21,7 +21,8 @@ from ansible_collections.swarmops.ha.plugins.module_utils.swarm import wait_for
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.path.dirname(sys.executable)
 # Two checkouts can run their suites side by side with other names (SWARMOPS_IT_PREFIX=wt-node
-# SWARMOPS_IT_SUBNET=172.30.93.0/24); CI uses the defaults.
+# SWARMOPS_IT_SUBNET=172.30.89.0/24); CI uses the defaults. A suite's labs take the /24s from four below SUBNET to
+# one above it.
 PREFIX = os.environ.get("SWARMOPS_IT_PREFIX", "it-node")
 NETWORK = f"swarmops-{PREFIX}"
 SUBNET = os.environ.get("SWARMOPS_IT_SUBNET", "172.30.97.0/24")
