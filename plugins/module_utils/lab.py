@@ -848,12 +848,13 @@ def converge_machine(client, store: str, name: str, state: str, options: dict, e
 
     # A new machine's image and disk are made before the store's lock (each image and seed has its own), so the new
     # machines of one store, made in parallel, build their images and copy their seed side by side.
-    new = state != "absent" and find_container(client, name) is None
-    settings = machine_settings(store_lib.read_config(store, name), options)
-    built = new and build_image(settings)
-    preloaded = new and settings["Kind"] == "node" and not settings["BtrfsDisk"] and \
-        not options.get("storage_driver") and bool(options.get("preload_images")) and \
-        preload_disk(client, store, name, settings["Image"], options["preload_images"], check_mode)
+    built = preloaded = False
+    if state != "absent" and find_container(client, name) is None:
+        settings = machine_settings(store_lib.read_config(store, name), options)
+        built = build_image(settings)
+        preloaded = settings["Kind"] == "node" and not settings["BtrfsDisk"] and not options.get("storage_driver") \
+            and bool(options.get("preload_images")) \
+            and preload_disk(client, store, name, settings["Image"], options["preload_images"], check_mode)
     with store_lock(store):
         info = find_container(client, name)
         owner = ((info or {}).get("Config", {}).get("Labels") or {}).get(LABEL_STORE)
