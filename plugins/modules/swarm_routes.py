@@ -20,6 +20,9 @@ description:
     host and path, an unknown label under the prefix, an HTTPS redirect without a certificate, or a user not in
     O(users).
   - Reads, never changes; writing the configuration and reloading the proxy is the routing role's part.
+  - Also returns the swarm's nodes with their labels, so the routing role labels its proxy nodes from this one read.
+  - In check mode, an engine that is no swarm manager yet (new machines) gives no routes and RV(is_manager=false);
+    otherwise it is refused.
 extends_documentation_fragment:
   - swarmops.ha.docker
   - swarmops.ha.attributes
@@ -89,6 +92,15 @@ config:
   description: The HAProxy configuration for the routes.
   returned: success
   type: str
+is_manager:
+  description: Whether the engine is an active swarm manager (V(false) only in check mode, with no routes).
+  returned: success
+  type: bool
+nodes:
+  description: Every node, sorted by host name, as M(swarmops.ha.swarm_info) returns them (with their labels).
+  returned: success
+  type: list
+  elements: dict
 """
 
 import dataclasses
@@ -133,12 +145,19 @@ def main():
         validate.integer("slots", params["slots"], 1, what="a number of servers")
         validate.port("metrics_port", params["metrics_port"])
         api = swarm_lib.SwarmAPI(connect(params))
+        local = api.local()
+        if local.get("LocalNodeState") != "active" or not local.get("ControlAvailable"):
+            if module.check_mode:
+                module.exit_json(changed=False, routes=[], config="", is_manager=False, nodes=[])
+            api.require_manager()
         services = [s for s in api.services() if s["Spec"]["Name"] not in params["exclude"]]
         routes = routing.routes_from(services, image_ports(api, services), https=bool(params["certificate"]),
                                      users=set(params["users"]))
         config = routing.haproxy_config(routes, slots=params["slots"], certificate=params["certificate"],
                                         access_log=params["access_log"], metrics_port=params["metrics_port"])
-    module.exit_json(changed=False, routes=[dataclasses.asdict(r) for r in routes], config=config)
+        nodes = swarm_lib.sorted_node_facts(api.raw_nodes())
+    module.exit_json(changed=False, routes=[dataclasses.asdict(r) for r in routes], config=config, is_manager=True,
+                     nodes=nodes)
 
 
 if __name__ == "__main__":

@@ -163,17 +163,26 @@ def recap(output):
     return totals
 
 
-def changed_tasks(output):
-    """{host: [tasks that changed it]} from a playbook's output, to say why a run that should change nothing did."""
+# The swarm role's task that makes the managers the inventory's (skipped when node_bootstrap read them so).
+PROMOTE_TASK = "swarmops.ha.swarm : Make the managers what the inventory wants"
+
+
+def tasks_with(output, status):
+    """{host: [tasks whose result for it is `status`: changed, ok, skipping]} from a playbook's output."""
     found, task = {}, None
     for line in output.splitlines():
         header = re.match(r"^\s*TASK \[(.*)\]", line)
         if header:
             task = header.group(1)
-        hit = re.match(r"^\s*changed: \[([^\]]+)\]", line)
+        hit = re.match(rf"^\s*{status}: \[([^\]]+)\]", line)
         if hit:
             found.setdefault(hit.group(1).split(" -> ")[0], []).append(task)
     return found
+
+
+def changed_tasks(output):
+    """{host: [tasks that changed it]} from a playbook's output, to say why a run that should change nothing did."""
+    return tasks_with(output, "changed")
 
 
 def remove_stale_machines(client, names, store):

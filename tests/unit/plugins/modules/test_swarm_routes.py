@@ -16,13 +16,20 @@ EXPOSED = {"app:1": {"8080/tcp": {}, "53/udp": {}}, "web:2": {"80/tcp": {}}}
 
 
 class Manager:
-    def __init__(self, web_port="80"):
+    def __init__(self, web_port="80", swarm=None):
         self.asked, self.web_port = [], web_port
+        self.swarm = swarm or {"LocalNodeState": "active", "ControlAvailable": True}
 
     def info(self):
-        return {"Swarm": {"LocalNodeState": "active", "ControlAvailable": True}}
+        return {"Swarm": self.swarm}
+
+    def nodes(self):
+        return [{"ID": "id2", "Spec": {"Role": "worker", "Labels": {}}, "Description": {"Hostname": "node2"}},
+                {"ID": "id1", "Spec": {"Role": "manager", "Labels": {"swarmops.routing": "true"}},
+                 "Description": {"Hostname": "node1"}, "ManagerStatus": {"Leader": True}}]
 
     def services(self):
+        self.asked.append("services")
         return [service("journal", {"swarmops.route.host": "journal.example", "swarmops.route.port": "8080"}),
                 service("web", {"swarmops.route.host": "web.example", "swarmops.route.port": self.web_port},
                         image="web:2"),
@@ -46,7 +53,28 @@ def test_routes_come_from_the_labels_of_the_services_not_excluded(monkeypatch):
     assert set(routes) == {"journal", "web"} and outcome.args[0]["changed"] is False
     assert routes["journal"]["port"] == 8080 and routes["web"]["port"] == 80
     assert "journal.example" in outcome.args[0]["config"] and "registry.example" not in outcome.args[0]["config"]
-    assert "tasks.worker" not in outcome.args[0]["config"] and sorted(manager.asked) == ["app:1", "web:2"]
+    assert "tasks.worker" not in outcome.args[0]["config"] and sorted(manager.asked) == ["app:1", "services", "web:2"]
+
+
+def test_the_nodes_and_their_labels_come_back_from_the_same_read(monkeypatch):
+    outcome, dummy = run(monkeypatch, {"exclude": ["registry"]})
+    assert isinstance(outcome, ModuleExit), outcome.args[0]
+    result = outcome.args[0]
+    assert result["is_manager"] is True
+    assert [(n["hostname"], n["role"], n["labels"]) for n in result["nodes"]] == [
+        ("node1", "manager", {"swarmops.routing": "true"}), ("node2", "worker", {})]
+
+
+@pytest.mark.parametrize("swarm", [{"LocalNodeState": "inactive"},
+                                   {"LocalNodeState": "active", "ControlAvailable": False}])
+def test_an_engine_that_is_no_manager_gives_no_routes_in_check_mode_and_is_refused_otherwise(monkeypatch, swarm):
+    checked, manager = run(monkeypatch, {"_ansible_check_mode": True}, Manager(swarm=swarm))
+    assert isinstance(checked, ModuleExit) and manager.asked == []
+    assert {k: checked.args[0][k] for k in ("routes", "config", "is_manager", "nodes")} == {
+        "routes": [], "config": "", "is_manager": False, "nodes": []}
+    refused, manager = run(monkeypatch, {}, Manager(swarm=swarm))
+    assert isinstance(refused, ModuleFail) and manager.asked == []
+    assert "docker_host: this engine is not a swarm manager" in refused.args[0]["msg"]
 
 
 def test_a_port_the_image_does_not_expose_is_refused_naming_the_service(monkeypatch):
